@@ -1,0 +1,221 @@
+"""The HTML side of the portal: page blueprints, security headers and template helpers.
+
+`create_app` calls :func:`register_web` once. Everything a page needs that is not a domain
+service lives here: the language switch, the headers every response carries, and the small
+helpers templates use (localised field, dates in the viewer's time zone, role checks).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from importlib import import_module
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_date, format_datetime
+from flask import Blueprint, Flask, Response, abort, redirect, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_LOCALES = ("ko", "en")
+DEFAULT_TIMEZONE = "Asia/Seoul"
+
+#: Page blueprints, by module; each module exposes ``bp``.
+PAGE_MODULES: tuple[str, ...] = ()
+
+#: Sent on every response. No inline script or style anywhere, so 'self' is enough.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+
+#: Translated names of the enum values that pages show.
+LABELS: dict[str, dict[str, Any]] = {
+    "track": {
+        "ai_foundations": _l("AI foundations"),
+        "smart_factory": _l("Smart factory"),
+        "smart_mobility": _l("Smart mobility"),
+        "semiconductors": _l("Next-generation semiconductors"),
+        "smart_healthcare": _l("Smart healthcare"),
+    },
+    "level": {
+        "beginner": _l("Beginner"),
+        "intermediate": _l("Intermediate"),
+        "advanced": _l("Advanced"),
+    },
+    "segment": {
+        "school": _l("School student"),
+        "university": _l("University student"),
+        "graduate": _l("Graduate student"),
+        "worker": _l("Worker"),
+    },
+    "role": {
+        "learner": _l("Learner"),
+        "instructor": _l("Instructor"),
+        "org_manager": _l("Organisation manager"),
+        "admin": _l("Administrator"),
+    },
+    "org_kind": {
+        "company": _l("Company"),
+        "school": _l("School"),
+        "university": _l("University"),
+        "agency": _l("Public agency"),
+    },
+    "enrollment_status": {
+        "active": _l("Active"),
+        "completed": _l("Completed"),
+        "dropped": _l("Dropped"),
+    },
+    "membership_role": {"member": _l("Member"), "manager": _l("Manager")},
+}
+
+core = Blueprint("core", __name__)
+
+
+def register_web(app: Flask) -> None:
+    """Register every page blueprint, the security headers and the template helpers."""
+    app.register_blueprint(core)
+    for name in PAGE_MODULES:
+        app.register_blueprint(import_module(name).bp)
+    app.after_request(add_security_headers)
+    app.context_processor(template_helpers)
+    app.add_template_filter(localtime, "localtime")
+    app.add_template_filter(localdate, "localdate")
+
+
+def add_security_headers(response: Response) -> Response:
+    """Add the security headers to ``response`` unless a view already set its own."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.endpoint != "static" and "Cache-Control" not in response.headers:
+        # Pages show personal data: never keep them in a shared cache.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@core.get("/")
+def index() -> Response:
+    """Signed-in people land on their dashboard, everyone else on the catalogue."""
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.learner"))
+    return redirect(url_for("catalog.catalogue"))
+
+
+@core.post("/locale/<code>")
+def set_locale(code: str) -> Response:
+    """Switch the interface language for this session (and the signed-in user's preference).
+
+    POST only, under CSRF protection, because it writes the user's saved preference.
+    """
+    if code not in SUPPORTED_LOCALES:
+        abort(404)
+    session["locale"] = code
+    if current_user.is_authenticated and getattr(current_user, "locale", code) != code:
+        from lms.extensions import db
+
+        current_user.locale = code
+        db.session.commit()
+    return redirect(safe_next(request.form.get("next") or request.args.get("next")))
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Return ``target`` when it is a path on this site, else ``default`` (no open redirect)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target:
+        return default
+    return target
+
+
+def current_locale() -> str:
+    """The language of this request ('ko' or 'en')."""
+    return str(get_locale() or "ko")
+
+
+def user_timezone() -> ZoneInfo:
+    """The viewer's time zone (their setting when signed in), Asia/Seoul otherwise."""
+    name = getattr(current_user, "timezone", None) if current_user.is_authenticated else None
+    try:
+        return ZoneInfo(name or DEFAULT_TIMEZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_TIMEZONE)
+
+
+def localtime(value: datetime | None, style: str = "medium") -> str:
+    """Format an aware UTC datetime in the viewer's time zone and language."""
+    if value is None:
+        return ""
+    tz = user_timezone()
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo("UTC"))
+    return format_datetime(value, style, tzinfo=tz, locale=current_locale())
+
+
+def localdate(value: date | None, style: str = "medium") -> str:
+    """Format a calendar date in the viewer's language."""
+    if value is None:
+        return ""
+    return format_date(value, style, locale=current_locale())
+
+
+def localized(obj: Any, field: str) -> str:
+    """``obj.<field>_<locale>``, falling back to the other language when that one is empty."""
+    first, second = ("en", "ko") if current_locale() == "en" else ("ko", "en")
+    return getattr(obj, f"{field}_{first}", None) or getattr(obj, f"{field}_{second}", None) or ""
+
+
+def enum_value(value: Any) -> str:
+    """The plain string of an enum member (or the string itself)."""
+    return str(getattr(value, "value", value) or "")
+
+
+def has_role(*roles: str) -> bool:
+    """True when the signed-in user has one of ``roles`` (admins pass every check)."""
+    if not current_user.is_authenticated:
+        return False
+    role = enum_value(getattr(current_user, "role", ""))
+    return role == "admin" or role in roles
+
+
+def template_helpers() -> dict[str, Any]:
+    """Names every template can use."""
+    return {
+        "current_locale": current_locale,
+        "supported_locales": SUPPORTED_LOCALES,
+        "localized": localized,
+        "enum_value": enum_value,
+        "has_role": has_role,
+        "label": label,
+    }
+
+
+def label(kind: str, value: Any) -> str:
+    """The translated name of an enum value, e.g. ``label("track", "smart_factory")``."""
+    key = enum_value(value)
+    return str(LABELS.get(kind, {}).get(key, key))
