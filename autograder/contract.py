@@ -66,6 +66,9 @@ class Job:
     resource_class: str = "cpu"
     student_id: str = ""
     extra_files_dir: str | None = None
+    # Optional: where to also write the executed notebook (nbgrader's autograded/ copy,
+    # hidden tests included, instructor-only). None: not written.
+    autograded_path: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -96,6 +99,8 @@ class Job:
         values["student_id"] = _str(obj.get("student_id", ""), "job.student_id")
         extra = obj.get("extra_files_dir")
         values["extra_files_dir"] = None if extra is None else _str(extra, "job.extra_files_dir")
+        out = obj.get("autograded_path")
+        values["autograded_path"] = None if out is None else _str(out, "job.autograded_path")
         return cls(**values)
 
     @classmethod

@@ -1,0 +1,197 @@
+"""The nbgrader course directory: configuration, paths and the gradebook.
+
+This is the drop-in side of the autograder. It reads a course exactly like nbgrader does
+(``nbgrader_config.py`` in the course root, ``CourseDirectory`` paths, the ``Gradebook``
+database) and writes grades back the way ``nbgrader autograde`` does (``SaveAutoGrades``), so
+``nbgrader export`` and formgrader keep working. nbgrader's heavy machinery is only imported
+here and in :mod:`autograder.template`, never in the per-submission grading path.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autograder.contract import CellResult, Result
+
+TEMPLATE_DIRNAME = "autograder"
+NO_RESPONSE = "No response."
+
+
+class CourseError(Exception):
+    """The course directory cannot be used (missing, no such assignment, nbgrader failed)."""
+
+
+@dataclass
+class Submission:
+    """One student's submitted notebook, found under ``submitted/<student>/<assignment>/``."""
+
+    student_id: str
+    notebook_name: str  # without ".ipynb"
+    path: Path  # the submitted notebook (may not exist: then it was not submitted)
+    directory: Path  # submitted/<student>/<assignment>
+    timestamp: str | None
+
+
+def template_path(course_root: Path, assignment: str) -> Path:
+    """Where ``generate`` writes the assignment's grading template (never under release/)."""
+    return Path(course_root) / TEMPLATE_DIRNAME / assignment / "template.json"
+
+
+def nbgrader_config(course_root: Path) -> Any:
+    """The traitlets Config nbgrader would use for this course (its nbgrader_config.py)."""
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    root = Path(course_root).resolve()
+    if not root.is_dir():
+        raise CourseError(f"course directory not found: {course_root}")
+    config = Config()
+    cfg_file = root / "nbgrader_config.py"
+    if cfg_file.is_file():
+        config.merge(PyFileConfigLoader(cfg_file.name, path=str(root)).load_config())
+    config.CourseDirectory.root = str(root)
+    return config
+
+
+def course_directory(course_root: Path) -> Any:
+    """An nbgrader ``CourseDirectory`` for the course (paths and db_url as nbgrader sees them)."""
+    from nbgrader.coursedir import CourseDirectory
+
+    config = nbgrader_config(course_root)
+    return CourseDirectory(config=config)
+
+
+@contextmanager
+def gradebook(coursedir: Any) -> Iterator[Any]:
+    """Open the course's nbgrader Gradebook.
+
+    Creating a new gradebook runs the ``alembic`` executable; it is made findable next to the
+    running interpreter so a bare ``PATH`` in a service does not break it.
+    """
+    from nbgrader.api import Gradebook
+
+    old_path = os.environ.get("PATH", "")
+    if shutil.which("alembic") is None:
+        os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), old_path])
+    try:
+        with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+            yield gb
+    finally:
+        os.environ["PATH"] = old_path
+
+
+def find_submissions(coursedir: Any, assignment: str, student_glob: str = "*") -> list[Submission]:
+    """Every (student, notebook) of ``assignment`` under submitted/, sorted like nbgrader.
+
+    Notebooks the student did not submit are listed with a non-existing ``path`` so they can
+    be scored 0 like nbgrader does.
+    """
+    from fnmatch import fnmatchcase
+
+    root = Path(coursedir.root) / coursedir.submitted_directory
+    notebooks = _assignment_notebooks(coursedir, assignment)
+    found: list[Submission] = []
+    if not root.is_dir():
+        return found
+    for student_dir in sorted(root.iterdir()):
+        directory = student_dir / assignment
+        if not directory.is_dir() or not fnmatchcase(student_dir.name, student_glob):
+            continue
+        ts = coursedir.get_existing_timestamp(str(directory))
+        stamp = ts.isoformat() if ts is not None else None
+        for name in notebooks:
+            path = directory / f"{name}.ipynb"
+            found.append(Submission(student_dir.name, name, path, directory, stamp))
+    return found
+
+
+def _assignment_notebooks(coursedir: Any, assignment: str) -> list[str]:
+    with gradebook(coursedir) as gb:
+        from nbgrader.api import MissingEntry
+
+        try:
+            return sorted(nb.name for nb in gb.find_assignment(assignment).notebooks)
+        except MissingEntry:
+            raise CourseError(
+                f"assignment {assignment!r} is not in the gradebook; "
+                f"run `python -m autograder generate COURSE_DIR {assignment}` first"
+            ) from None
+
+
+def record_results(
+    coursedir: Any, assignment: str, graded: Iterable[tuple[Submission, Result | None]]
+) -> None:
+    """Write all grades of a batch to the gradebook in one session, as SaveAutoGrades does.
+
+    ``None`` as the result means the notebook was not submitted: every grade becomes 0 without
+    manual grading, like nbgrader. A "not_gradable" result leaves that notebook's grades
+    untouched (an infrastructure failure is never recorded as a zero). Manual scores already
+    in the gradebook are kept and mark the grade for review, as nbgrader does.
+    """
+    template = load_template_file(template_path(Path(coursedir.root), assignment))
+    with gradebook(coursedir) as gb:
+        seen: set[str] = set()
+        for sub, result in graded:
+            if sub.student_id not in seen:
+                seen.add(sub.student_id)
+                gb.update_or_create_student(sub.student_id)
+                kwargs = {"timestamp": sub.timestamp} if sub.timestamp else {}
+                gb.update_or_create_submission(assignment, sub.student_id, **kwargs)
+            cells = template["notebooks"].get(sub.notebook_name, {}).get("cells", [])
+            _record_notebook(gb, assignment, sub, result, cells)
+        gb.db.commit()
+
+
+def _record_notebook(
+    gb: Any, assignment: str, sub: Submission, result: Result | None, cells: list[dict]
+) -> None:
+    if result is not None and result.status == "not_gradable":
+        return
+    scored = {c.cell_id: c for c in result.cells} if result is not None else {}
+    unanswered = _unanswered(sub, cells) if result is not None else set()
+    for cell in cells:
+        gid, kind = cell["grade_id"], cell["kind"]
+        if kind in ("test", "manual"):
+            grade = gb.find_grade(gid, sub.notebook_name, assignment, sub.student_id)
+            grade.auto_score = _auto_score(scored.get(gid), gid in unanswered, result is None)
+            grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
+        if kind in ("answer", "manual", "task") and result is not None:
+            comment = gb.find_comment(gid, sub.notebook_name, assignment, sub.student_id)
+            no_response = kind != "task" and gid in unanswered
+            comment.auto_comment = NO_RESPONSE if no_response else None
+
+
+def _auto_score(cell: CellResult | None, unanswered: bool, missing: bool) -> float | None:
+    """nbgrader's auto_score: None for answers awaiting a manual grade, 0 if unanswered."""
+    if missing:
+        return 0.0
+    if cell is None:
+        return None
+    if cell.status == "manual":
+        return 0.0 if unanswered else None
+    return cell.earned
+
+
+def _unanswered(sub: Submission, cells: list[dict]) -> set[str]:
+    """Answer cells the student left as released (nbgrader's "No response.")."""
+    from autograder.notebook import SubmissionError, plan_notebook, read_submission
+
+    try:
+        plan = plan_notebook({"cells": cells}, read_submission(str(sub.path)), sub.notebook_name)
+    except SubmissionError:
+        return {c["grade_id"] for c in cells}
+    return plan.unanswered
+
+
+def load_template_file(path: Path) -> dict:
+    """Read a template written by ``generate`` (see :mod:`autograder.template`)."""
+    from autograder.template import load_template
+
+    return load_template(str(path))
