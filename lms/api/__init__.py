@@ -1,0 +1,7 @@
+"""JSON API v1 under /api/v1, authenticated with personal bearer tokens."""
+
+from flask import Blueprint
+
+api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from lms.api import views  # noqa: E402,F401  (routes register on import)
