@@ -110,12 +110,12 @@ def prepare_workdir(workdir: Path, job: Job) -> None:
     """
     workdir.mkdir(mode=0o755)
     if job.extra_files_dir:
-        _copy_plain_files(Path(job.extra_files_dir), workdir)
-    _copy_plain_files(Path(job.release_dir), workdir)
+        copy_plain_files(Path(job.extra_files_dir), workdir)
+    copy_plain_files(Path(job.release_dir), workdir)
     os.chmod(workdir, 0o755)
 
 
-def _copy_plain_files(src: Path, dest: Path) -> None:
+def copy_plain_files(src: Path, dest: Path) -> None:
     if not src.is_dir():
         raise FileNotFoundError(f"no such directory: {src}")
     for dirpath, dirnames, filenames in os.walk(src):
