@@ -88,9 +88,7 @@ def _upgrade(nb: dict[str, Any]) -> dict[str, Any]:
     import nbformat
 
     try:
-        if major < 3:  # v1/v2 keep cells in worksheets and need a NotebookNode
-            nb = nbformat.from_dict(nb)
-        upgraded = nbformat.convert(nb, SUPPORTED_NBFORMAT)
+        upgraded = nbformat.convert(nbformat.from_dict(nb), SUPPORTED_NBFORMAT)
     except Exception as exc:  # nbformat raises many types on malformed old notebooks
         raise SubmissionError(
             f"the nbformat {major} notebook could not be upgraded: {exc}"
