@@ -75,25 +75,37 @@ def _parse_queues(text: str) -> tuple[str, ...]:
 
 
 def _report_sandbox() -> bool:
-    """Print the sandbox status; False if grading must not start (no sandbox, no opt-in)."""
+    """Print the sandbox status; False if grading must not start (no sandbox, no opt-in).
+
+    With ``AUTOGRADER_ALLOW_UNSANDBOXED=1`` (development only) and no executor chosen, the
+    ``unsandboxed`` executor is used, as ``python -m autograder autograde`` does.
+    """
     from autograder.execute import sandbox_status, unsandboxed_allowed
 
     status = sandbox_status()
+    if unsandboxed_allowed() and not os.environ.get("AUTOGRADER_EXECUTOR"):
+        os.environ["AUTOGRADER_EXECUTOR"] = "unsandboxed"
     executor = os.environ.get("AUTOGRADER_EXECUTOR") or "zygote"
-    if status.available:
-        print(f"sandbox: available ({status.mechanism}); executor: {executor}", flush=True)
-        return True
-    print(f"sandbox: UNAVAILABLE: {status.reason}", flush=True)
-    if executor == "unsandboxed" and unsandboxed_allowed():
+    print(f"{status}; executor: {executor}", flush=True)
+    if executor == "unsandboxed":
+        if not unsandboxed_allowed():
+            print(
+                "error: the unsandboxed executor needs AUTOGRADER_ALLOW_UNSANDBOXED=1 "
+                "(development only)",
+                file=sys.stderr,
+            )
+            return False
         print(
-            "WARNING: grading UNSANDBOXED (development only): student code runs with this "
-            "worker's rights",
+            "WARNING: grading WITHOUT the sandbox (development only): student code runs "
+            "with this worker's rights",
             flush=True,
         )
         return True
+    if status.available:
+        return True
     print(
         "refusing to grade untrusted work without the sandbox. For development only: "
-        "AUTOGRADER_EXECUTOR=unsandboxed AUTOGRADER_ALLOW_UNSANDBOXED=1",
+        "AUTOGRADER_ALLOW_UNSANDBOXED=1",
         file=sys.stderr,
     )
     return False

@@ -1,0 +1,265 @@
+"""Grading benchmark: real ``nbgrader autograde`` against ``python -m autograder autograde``.
+
+    python bench/grading_bench.py [--students 100] [--workers N] [--cell-timeout 10]
+                                  [--skip-nbgrader] [--no-latency] [--no-runaway]
+
+Builds an intro-ML nbgrader course (bench/build_intro_ml_course.py), grades copies of it with
+both tools in the same run (same per-cell timeout), checks that every honest score is
+identical cell by cell (from each copy's gradebook), and prints: throughput of each, the
+speed-up, the notebooks' own compute floor (sum of the cells' CPU time / cores) and how close
+we get, single-job submit-to-result latency (a warm local spool worker, and a cold CLI run),
+and the cost of the runaway (infinite loop) submission. Figures also go to
+``bench/out/grading-<time>.json``. Run it on a quiet machine: wall times are sensitive to load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+import build_intro_ml_course as course  # noqa: E402
+
+from autograder.contract import Job, Limits  # noqa: E402
+
+
+def timed(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> dict:
+    """Run ``cmd``; wall seconds, CPU seconds of the reaped process tree, exit status."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if done.returncode not in (0, 1):
+        sys.stderr.write(done.stdout[-3000:] + done.stderr[-3000:])
+        raise SystemExit(f"{cmd[:4]} failed with exit status {done.returncode}")
+    return {"wall_s": wall, "cpu_s": cpu, "rc": done.returncode}
+
+
+def run_nbgrader(root: Path, timeout: float, student: str = "*") -> dict:
+    nbgrader = str(Path(sys.executable).parent / "nbgrader")
+    cmd = [nbgrader, "autograde", course.ASSIGNMENT, f"--student={student}", "--force"]
+    cmd += [f"--ExecutePreprocessor.timeout={timeout:g}", "--log-level=ERROR"]
+    return timed(cmd, cwd=root)
+
+
+def run_ours(root: Path, timeout: float, workers: int, student: str = "*") -> dict:
+    cmd = [sys.executable, "-m", "autograder", "autograde", str(root), course.ASSIGNMENT]
+    cmd += ["--student", student, "--workers", str(workers), "--cell-timeout", f"{timeout:g}"]
+    cmd += ["--json", str(root / "ours.json"), "--no-progress"]
+    return timed(cmd)
+
+
+def gradebook_scores(root: Path) -> dict[str, dict[str, float | None]]:
+    """{student: {cell grade_id: score}} from a course copy's gradebook (None = manual)."""
+    from nbgrader.api import Gradebook
+
+    scores: dict[str, dict[str, float | None]] = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course.COURSE_ID) as gb:
+        for sub in gb.assignment_submissions(course.ASSIGNMENT):
+            cells: dict[str, float | None] = {}
+            for nb in sub.notebooks:
+                for grade in nb.grades:
+                    cells[grade.name] = grade.auto_score
+            scores[sub.student.id] = cells
+    return scores
+
+
+def compare(a: dict, b: dict) -> tuple[int, list[str]]:
+    """Number of students whose every cell score matches, and the differences."""
+    same, diffs = 0, []
+    for student in sorted(set(a) | set(b)):
+        ca, cb = a.get(student), b.get(student)
+        if ca == cb:
+            same += 1
+        else:
+            diffs.append(f"{student}: nbgrader {ca} / ours {cb}")
+    return same, diffs
+
+
+def cell_cpu_floor(root: Path, timeout: float) -> dict:
+    """CPU seconds of every submission's cells (numpy/pandas pre-imported, like a zygote)."""
+    cmd = [sys.executable, str(HERE / "cell_cpu.py"), str(root / "autograded"), f"{timeout:g}"]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def spool_latency(root: Path, timeout: float, runs: int) -> dict:
+    """Submit-to-result seconds of single jobs through a warm local spool worker."""
+    from autograder.dispatch import read_result, submit_job
+
+    spool = root / "spool"
+    cmd = [sys.executable, "-m", "autograder", "worker", "--backend", "local"]
+    cmd += ["--spool", str(spool), "--concurrency", "1", "--loglevel", "WARNING"]
+    worker = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    samples = []
+    try:
+        for i in range(runs + 1):  # the first one warms the worker up
+            job = _single_job(root, f"lat-{i}", timeout)
+            start = time.perf_counter()
+            submit_job(spool, job)
+            while read_result(spool, job.job_id) is None:
+                if time.perf_counter() - start > 120:
+                    raise SystemExit("latency job not graded within 120 s")
+                time.sleep(0.005)
+            samples.append(time.perf_counter() - start)
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    return {"first_s": samples[0], "median_s": statistics.median(samples[1:]),
+            "min_s": min(samples[1:])}  # fmt: skip
+
+
+def cli_latency(root: Path, timeout: float) -> float:
+    release = root / "release" / course.ASSIGNMENT
+    sub = _correct_submission(root)
+    cmd = [sys.executable, "-m", "autograder", "grade", "--release", str(release)]
+    cmd += ["--submission", str(sub), "--json", "--cell-timeout", f"{timeout:g}"]
+    return timed(cmd)["wall_s"]
+
+
+def _correct_submission(root: Path) -> Path:
+    kinds = json.loads((root / "kinds.json").read_text())
+    student = next(s for s, k in sorted(kinds.items()) if k == "correct")
+    return root / "submitted" / student / course.ASSIGNMENT / f"{course.NOTEBOOK}.ipynb"
+
+
+def _single_job(root: Path, job_id: str, timeout: float) -> Job:
+    return Job(
+        job_id=job_id,
+        assignment=course.ASSIGNMENT,
+        notebook_name=f"{course.NOTEBOOK}.ipynb",
+        release_dir=str(root / "release" / course.ASSIGNMENT),
+        template_path=str(root / "autograder" / course.ASSIGNMENT / "template.json"),
+        submission_path=str(_correct_submission(root)),
+        limits=Limits(cell_timeout_s=timeout),
+    )
+
+
+def runaway_student(root: Path) -> str:
+    kinds = json.loads((root / "kinds.json").read_text())
+    return next(s for s, k in kinds.items() if k == "infinite_loop")
+
+
+def runaway_cost(base: Path, work: Path, timeout: float, workers: int, nbgrader: bool) -> dict:
+    """Grading the runaway alone, for each tool, and its own grading time in our Result."""
+    figures: dict = {}
+    student = runaway_student(base)
+    ours = json.loads((work / "ours" / "ours.json").read_text())
+    result = ours["students"][student]["notebooks"][course.NOTEBOOK]
+    figures["ours_result_total_s"] = result.get("timings", {}).get("total")
+    copy = _copy(base, work / "runaway-ours")
+    figures["ours_alone_wall_s"] = run_ours(copy, timeout, workers, student)["wall_s"]
+    if nbgrader:
+        copy = _copy(base, work / "runaway-nbgrader")
+        figures["nbgrader_alone_wall_s"] = run_nbgrader(copy, timeout, student)["wall_s"]
+    return figures
+
+
+def _copy(base: Path, dest: Path) -> Path:
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(base, dest)
+    return dest
+
+
+def report(fig: dict) -> None:
+    n, cores = fig["students"], fig["cores"]
+    ours = fig["ours"]
+    print(
+        f"\n== grading benchmark: {n} submissions, {cores} cores, {fig['workers']} workers, "
+        f"cell timeout {fig['cell_timeout_s']:g} s, load before {fig['loadavg_before']} =="
+    )
+    print(
+        f"ours      : {ours['wall_s']:7.1f} s wall  {n / ours['wall_s']:6.2f} subs/s  "
+        f"(CPU {ours['cpu_s']:.1f} s)"
+    )
+    if "nbgrader" in fig:
+        nbg = fig["nbgrader"]
+        print(
+            f"nbgrader  : {nbg['wall_s']:7.1f} s wall  {n / nbg['wall_s']:6.2f} subs/s  "
+            f"(CPU {nbg['cpu_s']:.1f} s)"
+        )
+        print(f"speed-up  : {nbg['wall_s'] / ours['wall_s']:.1f}x nbgrader's throughput")
+        print(f"scores    : {fig['identical']}/{n} students identical cell by cell")
+        for line in fig["differences"][:10]:
+            print(f"   differs: {line}")
+    floor = fig["floor"]
+    print(
+        f"floor     : cells' own CPU {floor['cpu_s']:.1f} s (runaway {floor['runaway_cpu_s']:.1f}"
+        f" s) / {cores} cores = {floor['floor_s']:.1f} s; ours is {ours['wall_s'] / floor['floor_s']:.1f}"
+        f"x the floor ({100 * floor['floor_s'] / ours['wall_s']:.0f}% of it)"
+    )
+    if "latency" in fig:
+        lat = fig["latency"]
+        print(
+            f"latency   : warm spool worker median {lat['median_s'] * 1000:.0f} ms "
+            f"(min {lat['min_s'] * 1000:.0f} ms, first {lat['first_s']:.2f} s); "
+            f"cold CLI `grade` {fig['cli_latency_s']:.2f} s"
+        )
+    if "runaway" in fig:
+        run = fig["runaway"]
+        line = f"runaway   : ours alone {run['ours_alone_wall_s']:.1f} s wall"
+        line += f" (its own grading {run['ours_result_total_s']} s)"
+        if "nbgrader_alone_wall_s" in run:
+            line += f"; nbgrader alone {run['nbgrader_alone_wall_s']:.1f} s"
+        print(line + "; other submissions keep running on the other workers")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=None, help="default: 2 x cores")
+    parser.add_argument("--cell-timeout", type=float, default=10.0)
+    parser.add_argument("--skip-nbgrader", action="store_true")
+    parser.add_argument("--no-latency", action="store_true")
+    parser.add_argument("--no-runaway", action="store_true")
+    parser.add_argument("--latency-runs", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=HERE / "out")
+    args = parser.parse_args()
+    cores = os.cpu_count() or 1
+    workers = args.workers or 2 * cores
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    work = args.out / f"grading-{stamp}"
+    base = work / "base"
+    course.build(base, args.students)
+    fig: dict = {"students": args.students, "cores": cores, "workers": workers,
+                 "cell_timeout_s": args.cell_timeout, "loadavg_before": os.getloadavg()}  # fmt: skip
+    ours_root = _copy(base, work / "ours")
+    fig["ours"] = run_ours(ours_root, args.cell_timeout, workers)
+    if not args.skip_nbgrader:
+        nbg_root = _copy(base, work / "nbgrader")
+        fig["nbgrader"] = run_nbgrader(nbg_root, args.cell_timeout)
+        same, diffs = compare(gradebook_scores(nbg_root), gradebook_scores(ours_root))
+        fig["identical"], fig["differences"] = same, diffs
+    floor = cell_cpu_floor(ours_root, args.cell_timeout)
+    floor["floor_s"] = floor["cpu_s"] / cores
+    fig["floor"] = floor
+    if not args.no_latency:
+        fig["latency"] = spool_latency(_copy(base, work / "latency"), args.cell_timeout,
+                                       args.latency_runs)  # fmt: skip
+        fig["cli_latency_s"] = cli_latency(base, args.cell_timeout)
+    if not args.no_runaway:
+        fig["runaway"] = runaway_cost(base, work, args.cell_timeout, workers,
+                                      not args.skip_nbgrader)  # fmt: skip
+    fig["loadavg_after"] = os.getloadavg()
+    report(fig)
+    out = args.out / f"grading-{stamp}.json"
+    out.write_text(json.dumps(fig, indent=1))
+    print(f"figures: {out}")
+
+
+if __name__ == "__main__":
+    main()
