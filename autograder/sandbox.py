@@ -1,0 +1,434 @@
+"""The sandbox one job's student code runs in (Linux namespaces + a private mount view + setuid).
+
+Mechanism, the same for both sandboxed executors (see docs/autograder-sandbox.md):
+
+1. ``isolate(spec)`` -- run as root in a process that will never run student code (the zygote's
+   per-job child, or the kernel launcher): ``unshare`` new mount, network, IPC, UTS and PID
+   namespaces, then build a fresh root on a small tmpfs and ``pivot_root`` into it. The new root
+   holds only: read-only binds of the system (``/usr``, ``/lib*``, ``/bin``, a few ``/etc``
+   files), of the Python installation and virtualenv (bound at their own paths, so a pyenv
+   Python under root's 0700 home stays readable after ``setuid``), the job's workdir as an
+   overlay at ``/home/sandbox`` (reads see the workdir, writes land in a private, size-limited
+   tmpfs), private ``/tmp`` and ``/dev/shm`` on that same tmpfs, and a minimal ``/dev``.
+2. ``fork`` -- the child is PID 1 of the new PID namespace: when it dies, the kernel kills every
+   process the job started, so nothing outlives the job.
+3. ``finish(spec)`` in that child: mount ``/proc``, drop every privilege (``setgroups([])``,
+   ``setresgid``/``setresuid`` to the sandbox uid, ``no_new_privs``), apply rlimits, set
+   ``PDEATHSIG``, clean the environment.
+
+Memory and process limits come from a per-job cgroup (:mod:`autograder.cgroups`), joined before
+step 2 so every descendant is inside it. The network namespace has only a loopback interface,
+left down: every connect fails.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import json
+import os
+import platform
+import resource
+import signal
+import sys
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SANDBOX_HOME = "/home/sandbox"
+DEFAULT_UID = 65534
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x20000, 0x4000000, 0x8000000
+CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MNT_DETACH = 2
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER = 1, 38, 36
+_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
+_SYSTEM_DIRS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin")
+_ETC_FILES = (
+    "/etc/alternatives",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/localtime",
+    "/etc/fonts",
+    "/etc/mime.types",
+    "/etc/nsswitch.conf",
+)
+_DEV_NODES = ("null", "zero", "full", "random", "urandom")
+
+
+class SandboxError(RuntimeError):
+    """Setting up the sandbox failed (an infrastructure problem, never the student's fault)."""
+
+
+@dataclass(frozen=True)
+class SandboxStatus:
+    """Whether the real sandbox can run here; ``reason`` says why not."""
+
+    available: bool
+    mechanism: str
+    reason: str = ""
+    cgroup: str = ""
+
+    def __str__(self) -> str:
+        state = "available" if self.available else "UNAVAILABLE"
+        extra = f" ({self.reason})" if self.reason else ""
+        return f"sandbox {state}: {self.mechanism}; cgroup {self.cgroup or 'none'}{extra}"
+
+
+@dataclass
+class SandboxSpec:
+    """Everything ``isolate``/``finish`` need; JSON-serialisable (it crosses processes)."""
+
+    workdir: str
+    uid: int = DEFAULT_UID
+    gid: int = DEFAULT_UID
+    disk_mb: int = 256
+    cpu_time_s: int = 600
+    memory_mb: int = 2048
+    rlimit_as: bool = False  # only when no memory cgroup is available
+    root_mountpoint: str = "/tmp"
+    ro_paths: list[str] = field(default_factory=list)
+    rw_paths: list[str] = field(default_factory=list)  # bound read-write at the same path
+    devices: list[str] = field(default_factory=list)  # extra /dev nodes (GPU)
+    bind_sys: bool = False
+    env: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> SandboxSpec:
+        return cls(**json.loads(text))
+
+
+def sandbox_uid() -> int:
+    """The unprivileged uid student code runs as (``AUTOGRADER_SANDBOX_UID``, default 65534)."""
+    raw = os.environ.get("AUTOGRADER_SANDBOX_UID", str(DEFAULT_UID))
+    try:
+        uid = int(raw)
+    except ValueError:
+        raise SandboxError(f"AUTOGRADER_SANDBOX_UID must be an integer, got {raw!r}") from None
+    if uid <= 0:
+        raise SandboxError("AUTOGRADER_SANDBOX_UID must be an unprivileged uid, not root")
+    return uid
+
+
+def python_ro_paths(workdir: str | None = None) -> list[str]:
+    """The interpreter and virtualenv directories the sandbox must be able to read.
+
+    Bound at their own paths so ``sys.path`` stays valid. Never ``/`` and never a directory that
+    contains the workdir (that would expose sibling submissions or the course).
+    """
+    candidates = {sys.base_prefix, sys.prefix, sys.exec_prefix}
+    for entry in sys.path:
+        if entry.endswith(("site-packages", "dist-packages")):
+            candidates.add(entry)
+    extra = os.environ.get("AUTOGRADER_SANDBOX_RO_PATHS", "")
+    candidates.update(p for p in extra.split(":") if p)
+    chosen: list[str] = []
+    for path in sorted(os.path.realpath(p) for p in candidates):
+        if path == "/" or not os.path.isdir(path) or any(_under(path, c) for c in chosen):
+            continue
+        if workdir and _under(os.path.realpath(workdir), path):
+            continue
+        chosen.append(path)
+    return chosen
+
+
+def _under(path: str, parent: str) -> bool:
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
+# --- low-level syscalls -------------------------------------------------------------------
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _check(rc: int, what: str) -> None:
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise SandboxError(f"{what}: {os.strerror(err)}")
+
+
+def _mount(src: str | None, target: str, fstype: str | None, flags: int, data: str = "") -> None:
+    enc = lambda s: s.encode() if s else None  # noqa: E731
+    rc = _libc().mount(enc(src), enc(target), enc(fstype), flags, enc(data))
+    _check(rc, f"mount {target}")
+
+
+def _bind(src: str, target: str, *, writable: bool = False, dev: bool = False) -> None:
+    _mount(src, target, None, MS_BIND)
+    flags = MS_REMOUNT | MS_BIND | MS_NOSUID | (0 if writable else MS_RDONLY)
+    _mount(None, target, None, flags | (0 if dev else MS_NODEV))
+
+
+def prctl(option: int, arg: int) -> None:
+    _check(_libc().prctl(option, arg, 0, 0, 0), f"prctl({option})")
+
+
+def _unshare(flags: int) -> None:
+    _check(_libc().unshare(flags), "unshare")
+
+
+def _pivot_root(new_root: str, put_old: str) -> None:
+    nr = _PIVOT_ROOT.get(platform.machine())
+    if nr is None:
+        raise SandboxError(f"pivot_root: unsupported architecture {platform.machine()}")
+    _check(_libc().syscall(nr, new_root.encode(), put_old.encode()), "pivot_root")
+
+
+# --- building the view --------------------------------------------------------------------
+
+
+def isolate(spec: SandboxSpec) -> None:
+    """Enter new namespaces and pivot into the job's private root (caller must be root).
+
+    Afterwards the caller must ``fork``: only its children are inside the new PID namespace.
+    """
+    _unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID)
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _check(_libc().sethostname(b"sandbox", 7), "sethostname")
+    root = spec.root_mountpoint
+    _mount("ag-root", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=755")
+    _build_root(root, spec)
+    os.mkdir(f"{root}/.old")
+    _pivot_root(root, f"{root}/.old")
+    os.chdir("/")
+    _check(_libc().umount2(b"/.old", MNT_DETACH), "umount old root")
+    os.rmdir("/.old")
+    _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def _build_root(root: str, spec: SandboxSpec) -> None:
+    for path in _SYSTEM_DIRS:
+        _place(root, path, spec)
+    os.makedirs(f"{root}/etc", exist_ok=True)
+    for path in _ETC_FILES:
+        _place(root, path, spec)
+    _write(
+        f"{root}/etc/passwd",
+        f"root:x:0:0::/root:/bin/false\nsandbox:x:{spec.uid}:{spec.gid}::{SANDBOX_HOME}:/bin/false\n",
+    )
+    _write(f"{root}/etc/group", f"root:x:0:\nsandbox:x:{spec.gid}:\n")
+    _write(f"{root}/etc/hosts", "127.0.0.1 localhost sandbox\n")
+    _build_scratch(root, spec)  # first: binds below /tmp (the kernel's socket dir) go on top
+    for path in [*spec.ro_paths, *spec.rw_paths]:
+        if any(_under(path, d) and not os.path.islink(d) for d in _SYSTEM_DIRS):
+            continue  # already visible through the system bind
+        os.makedirs(root + path, exist_ok=True)
+        _bind(path, root + path, writable=path in spec.rw_paths)
+    if spec.bind_sys:
+        os.makedirs(f"{root}/sys")
+        _bind("/sys", f"{root}/sys")
+    _build_dev(root, spec)
+    os.makedirs(f"{root}/proc")
+
+
+def _place(root: str, path: str, spec: SandboxSpec) -> None:
+    """Recreate a system path in the new root: symlinks as symlinks, the rest read-only."""
+    if not os.path.lexists(path):
+        return
+    target = root + path
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    if os.path.islink(path):
+        os.symlink(os.readlink(path), target)
+        return
+    if os.path.isdir(path):
+        os.makedirs(target, exist_ok=True)
+    else:
+        _write(target, "")
+    _bind(path, target)
+
+
+def _build_scratch(root: str, spec: SandboxSpec) -> None:
+    """One size-limited tmpfs backs /tmp, /dev/shm and the writable layer of the workdir."""
+    scratch = f"{root}/.scratch"
+    os.mkdir(scratch)
+    size = f"size={spec.disk_mb}m,mode=755,nr_inodes=65536"
+    _mount("ag-scratch", scratch, "tmpfs", MS_NOSUID | MS_NODEV, size)
+    for sub, mode in (("tmp", 0o1777), ("shm", 0o1777), ("upper", 0o755), ("work", 0o700)):
+        os.mkdir(f"{scratch}/{sub}")
+        os.chmod(f"{scratch}/{sub}", mode)
+    os.chown(f"{scratch}/upper", spec.uid, spec.gid)
+    lower = f"{root}/.lower"
+    os.makedirs(lower)
+    _bind(os.path.realpath(spec.workdir), lower)
+    home = root + SANDBOX_HOME
+    os.makedirs(home)
+    opts = f"lowerdir={lower},upperdir={scratch}/upper,workdir={scratch}/work"
+    _mount("ag-work", home, "overlay", MS_NOSUID | MS_NODEV, opts)
+    os.makedirs(f"{root}/tmp")
+    _bind(f"{scratch}/tmp", f"{root}/tmp", writable=True)
+    os.makedirs(f"{root}/dev/shm")
+    _bind(f"{scratch}/shm", f"{root}/dev/shm", writable=True)
+    for hidden in (lower, scratch):
+        _check(_libc().umount2(hidden.encode(), MNT_DETACH), f"umount {hidden}")
+        os.rmdir(hidden)
+
+
+def _build_dev(root: str, spec: SandboxSpec) -> None:
+    dev = f"{root}/dev"
+    for name in _DEV_NODES:
+        _write(f"{dev}/{name}", "")
+        _bind(f"/dev/{name}", f"{dev}/{name}", writable=True, dev=True)
+    for path in spec.devices:
+        target = root + path
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        _write(target, "")
+        _bind(path, target, writable=True, dev=True)
+    for name, dest in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0")):
+        os.symlink(dest, f"{dev}/{name}")
+    os.symlink("/proc/self/fd/1", f"{dev}/stdout")
+    os.symlink("/proc/self/fd/2", f"{dev}/stderr")
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as fh:
+        fh.write(text)
+
+
+# --- inside the new PID namespace ------------------------------------------------------------
+
+
+def finish(spec: SandboxSpec) -> None:
+    """In the forked child (PID 1 of the job): mount /proc, drop privileges, apply rlimits."""
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    os.chdir(SANDBOX_HOME)
+    _set_rlimits(spec)
+    os.setgroups([])
+    os.setresgid(spec.gid, spec.gid, spec.gid)
+    os.setresuid(spec.uid, spec.uid, spec.uid)
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # setuid cleared it; die with the supervisor
+    if os.getuid() == 0 or os.geteuid() == 0:
+        raise SandboxError("still root after setuid")
+    os.environ.clear()
+    os.environ.update(sandbox_env(spec))
+
+
+def sandbox_env(spec: SandboxSpec) -> dict[str, str]:
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": SANDBOX_HOME,
+        "TMPDIR": "/tmp",
+        "IPYTHONDIR": "/tmp/.ipython",
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    env.update(spec.env)
+    return env
+
+
+def _set_rlimits(spec: SandboxSpec) -> None:
+    mb = 1024 * 1024
+    limits = {
+        resource.RLIMIT_CPU: spec.cpu_time_s,
+        resource.RLIMIT_FSIZE: spec.disk_mb * mb,
+        resource.RLIMIT_CORE: 0,
+        resource.RLIMIT_NOFILE: 1024,
+    }
+    if spec.rlimit_as:
+        limits[resource.RLIMIT_AS] = spec.memory_mb * mb
+    for which, value in limits.items():
+        resource.setrlimit(which, (value, value))
+
+
+def run_isolated(spec: SandboxSpec, target: Any, on_spawn: Any = None, on_error: Any = None) -> int:
+    """``isolate``, fork, ``finish`` and call ``target()`` in the child; return its exit code.
+
+    The calling process becomes the job's supervisor: it only waits for the child (PID 1 of the
+    job's namespace) and forwards SIGINT to it. ``on_spawn(pid)`` runs in the supervisor right
+    after the fork (e.g. to report the child's host pid); ``on_error(message)`` runs in the
+    child when entering the sandbox fails.
+    """
+    isolate(spec)
+    pid = os.fork()
+    if pid == 0:
+        code = 70
+        try:
+            try:
+                finish(spec)
+            except BaseException as exc:  # noqa: BLE001
+                if on_error is not None:
+                    on_error(f"entering the sandbox failed: {exc}")
+                raise
+            code = int(target() or 0)
+        except BaseException as exc:  # noqa: BLE001  (report, then exit: never unwind into the zygote)
+            print(f"sandbox child failed: {exc!r}", file=sys.stderr)
+        finally:
+            os._exit(code)
+    signal.signal(signal.SIGINT, lambda *_: os.kill(pid, signal.SIGINT))
+    if on_spawn is not None:
+        on_spawn(pid)
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            return os.waitstatus_to_exitcode(status)
+        except InterruptedError:
+            continue
+
+
+@functools.cache
+def sandbox_status() -> SandboxStatus:
+    """Probe once per process whether the namespace sandbox and cgroups work here."""
+    from autograder.cgroups import cgroup_support
+
+    mechanism = "linux namespaces (mount/pid/net/ipc/uts) + pivot_root + setuid"
+    cg = cgroup_support()
+    reason = _probe_problem()
+    if reason:
+        return SandboxStatus(False, mechanism, reason, cg.describe())
+    if not cg.available:
+        return SandboxStatus(False, mechanism, f"no usable cgroup: {cg.reason}", cg.describe())
+    return SandboxStatus(True, mechanism, "", cg.describe())
+
+
+def _probe_problem() -> str:
+    if sys.platform != "linux":
+        return "the sandbox needs Linux"
+    if os.geteuid() != 0:
+        return "the grader must run as root (namespaces, cgroups and setuid need it)"
+    if platform.machine() not in _PIVOT_ROOT:
+        return f"unsupported architecture {platform.machine()}"
+    try:
+        sandbox_uid()
+    except SandboxError as exc:
+        return str(exc)
+    return _probe_fork()
+
+
+def _probe_fork() -> str:
+    """Build a real sandbox in a throw-away child and check the child cannot see /root."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="ag-probe-") as tmp:
+        os.chmod(tmp, 0o755)
+        os.mkdir(f"{tmp}/work")
+        os.mkdir(f"{tmp}/root")
+        spec = SandboxSpec(workdir=f"{tmp}/work", uid=sandbox_uid(), gid=sandbox_uid(), disk_mb=8)
+        spec.ro_paths = python_ro_paths(spec.workdir)
+        spec.root_mountpoint = f"{tmp}/root"
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_fd)
+            message = b"ok"
+            try:
+                code = run_isolated(spec, lambda: 0 if os.getuid() == spec.uid else 3)
+                message = b"ok" if code == 0 else b"child exited %d" % code
+            except BaseException as exc:  # noqa: BLE001
+                message = str(exc).encode()[:500]
+            os.write(write_fd, message)
+            os._exit(0)
+        os.close(write_fd)
+        with os.fdopen(read_fd, "rb") as fh:
+            answer = fh.read().decode(errors="replace")
+        os.waitpid(pid, 0)
+    return "" if answer == "ok" else f"sandbox probe failed: {answer}"

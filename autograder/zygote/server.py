@@ -1,0 +1,153 @@
+"""The zygote: a pristine, pre-imported parent that forks one sandboxed child per job.
+
+Started by :class:`autograder.zygote.client.ZygoteExecutor` as ``python -I -c ...`` with a clean
+environment, so it holds no secrets; it never runs student code and never sees a job's cells
+(those travel over the job's own pipes, straight from the grader to the child). Per request it
+receives ``{"spec", "cgroup_procs", "output_bytes"}`` plus two file descriptors (the job's
+command pipe read end and result pipe write end) over a SOCK_SEQPACKET socket, forks, and
+answers ``{"op": "spawned", "pid": ...}``. The forked child joins the job's cgroup, enters the
+sandbox (:func:`autograder.sandbox.run_isolated`) and serves cells
+(:class:`autograder.zygote.runner.CellServer`). The zygote exits when the grader goes away.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import random
+import select
+import signal
+import socket
+import sys
+import tempfile
+from typing import Any
+
+DEFAULT_PREIMPORT = ("numpy", "pandas")
+
+
+def preimport(extra: str) -> list[str]:
+    """Import numpy, pandas and ``AUTOGRADER_PREIMPORT`` (comma-separated); return what loaded."""
+    loaded = []
+    for name in [*DEFAULT_PREIMPORT, *(n.strip() for n in extra.split(",") if n.strip())]:
+        try:
+            importlib.import_module(name)
+            loaded.append(name)
+        except Exception as exc:  # noqa: BLE001  (a missing optional module must not stop grading)
+            print(f"zygote: cannot pre-import {name}: {exc!r}", file=sys.stderr)
+    return loaded
+
+
+def main(sock_fd: int) -> int:
+    from autograder.sandbox import PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, prctl
+
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a job are reaped here, not by the host init
+    loaded = preimport(os.environ.get("AUTOGRADER_PREIMPORT", ""))
+    from autograder.zygote.runner import build_shell
+
+    shell, guard = build_shell()
+    root_mountpoint = tempfile.mkdtemp(prefix="ag-zygote-root-")
+    sock = socket.socket(fileno=sock_fd)
+    sock.send(json.dumps({"op": "hello", "pid": os.getpid(), "preimported": loaded}).encode())
+    try:
+        while True:
+            _reap()
+            if not select.select([sock], [], [], 1.0)[0]:
+                continue
+            data, fds, _, _ = socket.recv_fds(sock, 1 << 20, 2)
+            if not data:
+                return 0
+            pid = _spawn(sock, json.loads(data), fds, shell, guard, root_mountpoint)
+            sock.send(json.dumps({"op": "spawned", "pid": pid}).encode())
+    finally:
+        os.rmdir(root_mountpoint)
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _spawn(
+    sock: socket.socket, request: dict[str, Any], fds: list[int], shell: Any, guard: Any, root: str
+) -> int:
+    cmd_fd, res_fd = fds
+    pid = os.fork()
+    if pid == 0:
+        sock.close()
+        code = 70
+        try:
+            code = _job_child(request, cmd_fd, res_fd, shell, guard, root)
+        finally:
+            os._exit(code)
+    os.close(cmd_fd)
+    os.close(res_fd)
+    return pid
+
+
+def _job_child(
+    request: dict[str, Any], cmd_fd: int, res_fd: int, shell: Any, guard: Any, root: str
+) -> int:
+    """The job's supervisor (root, outside the job's PID namespace): set up, fork, wait."""
+    from autograder.sandbox import PR_SET_PDEATHSIG, SandboxSpec, prctl, run_isolated
+    from autograder.zygote.protocol import write_frame
+    from autograder.zygote.runner import CellServer
+
+    def report_error(message: str) -> None:
+        write_frame(res_fd, {"op": "sandbox_error", "message": message})
+
+    try:
+        os.setsid()
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        for path in request["cgroup_procs"]:
+            with open(path, "w") as fh:
+                fh.write(str(os.getpid()))
+        _close_fds_except({0, 1, 2, cmd_fd, res_fd})
+        spec = SandboxSpec(**request["spec"])
+        spec.root_mountpoint = root
+    except Exception as exc:  # noqa: BLE001
+        report_error(f"job setup failed: {exc}")
+        return 70
+
+    def serve() -> int:
+        os.setsid()
+        _reseed()
+        return CellServer(shell, guard, cmd_fd, res_fd, int(request["output_bytes"])).serve()
+
+    def spawned(child: int) -> None:
+        write_frame(res_fd, {"op": "spawned", "pid": child})
+        os.close(cmd_fd)
+        os.close(res_fd)
+
+    try:
+        return run_isolated(spec, serve, on_spawn=spawned, on_error=report_error)
+    except Exception as exc:  # noqa: BLE001
+        report_error(str(exc))
+        return 70
+
+
+def _close_fds_except(keep: set[int]) -> None:
+    start = 0
+    for fd in sorted(keep):
+        if fd > start:  # closerange(n, n) would close everything (close_range(n, ~0))
+            os.closerange(start, fd)
+        start = fd + 1
+    os.closerange(start, 65536)
+
+
+def _reseed() -> None:
+    """Forked children share the zygote's RNG state: give each job fresh entropy."""
+    random.seed()
+    np = sys.modules.get("numpy")
+    if np is not None:
+        np.random.seed(int.from_bytes(os.urandom(4), "little"))
+
+
+if __name__ == "__main__":
+    sys.exit(main(int(sys.argv[1])))
