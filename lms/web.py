@@ -15,10 +15,22 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_datetime
-from flask import Blueprint, Flask, Response, abort, redirect, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +38,14 @@ SUPPORTED_LOCALES = ("ko", "en")
 DEFAULT_TIMEZONE = "Asia/Seoul"
 
 #: Page blueprints, by module; each module exposes ``bp``.
-PAGE_MODULES: tuple[str, ...] = ()
+PAGE_MODULES = (
+    "lms.accounts.views",
+    "lms.catalog.views",
+    "lms.dashboard.views",
+    "lms.orgs.views",
+    "lms.admin.views",
+    "lms.admin.catalog_views",
+)
 
 #: Sent on every response. No inline script or style anywhere, so 'self' is enough.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -98,8 +117,14 @@ core = Blueprint("core", __name__)
 def register_web(app: Flask) -> None:
     """Register every page blueprint, the security headers and the template helpers."""
     app.register_blueprint(core)
-    for name in PAGE_MODULES:
-        app.register_blueprint(import_module(name).bp)
+    blueprints = {import_module(name).bp for name in PAGE_MODULES}
+    for blueprint in sorted(blueprints, key=lambda b: b.name):
+        app.register_blueprint(blueprint)
+    app.register_error_handler(CSRFError, csrf_error)
+    login_manager = app.login_manager
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please log in to open this page.")
+    login_manager.login_message_category = "info"
     app.after_request(add_security_headers)
     app.context_processor(template_helpers)
     app.add_template_filter(localtime, "localtime")
@@ -114,6 +139,14 @@ def add_security_headers(response: Response) -> Response:
         # Pages show personal data: never keep them in a shared cache.
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def csrf_error(error: CSRFError) -> tuple[str, int]:
+    """A form without a valid CSRF token: the 400 page, saying what to do."""
+    message = _l(
+        "This form has expired or did not come from this site. Reload the page and try again."
+    )
+    return render_template("errors/400.html", message=message), 400
 
 
 @core.get("/")
@@ -153,16 +186,33 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target
 
 
+def me() -> Any:
+    """The signed-in user object itself (not the proxy), to hand to services."""
+    return current_user._get_current_object()
+
+
+def show_error(form: Any, error: Any, fallback: str | None = None) -> None:
+    """Put a service's domain error on ``form``: under the field it names (else under
+    ``fallback``), else above the form."""
+    message = str(error.message)
+    field = getattr(form, getattr(error, "field", None) or fallback or "", None)
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, message]
+    else:
+        form.form_errors.append(message)
+
+
 def current_locale() -> str:
     """The language of this request ('ko' or 'en')."""
     return str(get_locale() or "ko")
 
 
 def user_timezone() -> ZoneInfo:
-    """The viewer's time zone (their setting when signed in), Asia/Seoul otherwise."""
+    """The viewer's time zone: their setting when signed in, else LMS_DEFAULT_TIMEZONE."""
     name = getattr(current_user, "timezone", None) if current_user.is_authenticated else None
+    default = current_app.config.get("LMS_DEFAULT_TIMEZONE", DEFAULT_TIMEZONE)
     try:
-        return ZoneInfo(name or DEFAULT_TIMEZONE)
+        return ZoneInfo(name or default)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo(DEFAULT_TIMEZONE)
 
@@ -211,6 +261,7 @@ def template_helpers() -> dict[str, Any]:
         "localized": localized,
         "enum_value": enum_value,
         "has_role": has_role,
+        "user_timezone": user_timezone,
         "label": label,
     }
 
