@@ -34,6 +34,7 @@ from autograder.dispatch.common import (
     job_id_hint,
     not_gradable,
 )
+from autograder.dispatch.gpu import default_gpu_executor
 from autograder.dispatch.results import ResultStore, result_store_from_env
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,13 @@ def celery_config(broker: str) -> dict[str, Any]:
 app = Celery("autograder")
 app.conf.update(celery_config(broker_url()))
 
+
+def configure(broker: str | None = None) -> Celery:
+    """Re-read the settings (after changing the environment) and return the app."""
+    app.conf.update(celery_config(broker or broker_url()))
+    return app
+
+
 _EXECUTORS: dict[str, Any] = {}
 
 
@@ -97,7 +105,7 @@ def _executor_for(resource_class: str) -> Any:
 
         name = None
         if resource_class == "gpu":  # CUDA cannot be initialised in a forked zygote
-            name = os.environ.get("AUTOGRADER_GPU_EXECUTOR", "kernel")
+            name = default_gpu_executor(None)
         _EXECUTORS[resource_class] = get_executor(name)
     return _EXECUTORS[resource_class]
 

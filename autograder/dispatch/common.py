@@ -7,7 +7,6 @@ bounded number of attempts when a worker dies) and exactly-once delivery of the 
 
 from __future__ import annotations
 
-import html
 import logging
 import os
 import re
@@ -108,11 +107,6 @@ def job_id_hint(job_json: str | bytes) -> str:
         return check_job_id(value)
     except ValueError:
         return "unknown"
-
-
-def feedback_escape(text: str) -> str:
-    """HTML-escape a short message for feedback."""
-    return html.escape(text, quote=True)
 
 
 def set_parent_death_signal() -> None:

@@ -86,3 +86,11 @@ def gpu_slots() -> list[str]:
     if configured is not None:
         return parse_slots(configured)
     return detect_slots()
+
+
+def default_gpu_executor(cpu_executor: str | None) -> str:
+    """Executor for GPU jobs: ``AUTOGRADER_GPU_EXECUTOR`` or ``kernel`` (a fresh kernel: CUDA
+    cannot be initialised in a forked zygote); ``unsandboxed`` stays so in development mode."""
+    if (cpu_executor or os.environ.get("AUTOGRADER_EXECUTOR")) == "unsandboxed":
+        return "unsandboxed"
+    return os.environ.get("AUTOGRADER_GPU_EXECUTOR") or "kernel"

@@ -39,6 +39,7 @@ from autograder.dispatch.common import (
     hard_time_limit_s,
     not_gradable,
 )
+from autograder.dispatch.gpu import default_gpu_executor
 from autograder.dispatch.gpu import gpu_slots as detect_gpu_slots
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,8 @@ class LocalPool:
     oversubscribes, which hides kernel start-up waits). ``executor_name``: passed to
     ``autograder.execute.get_executor`` in each worker (None: ``AUTOGRADER_EXECUTOR``).
     ``gpu_slots``: CUDA_VISIBLE_DEVICES values for GPU workers (None: configured or detected).
+    ``gpu_executor_name``: the GPU workers' executor (default ``AUTOGRADER_GPU_EXECUTOR`` or
+    ``kernel``: CUDA cannot be initialised in a forked zygote).
     """
 
     def __init__(
@@ -97,6 +100,7 @@ class LocalPool:
         *,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         gpu_slots: list[str] | None = None,
+        gpu_executor_name: str | None = None,
         hard_limit_grace_s: float = HARD_LIMIT_GRACE_S,
     ) -> None:
         if workers is not None and workers < 1:
@@ -107,6 +111,7 @@ class LocalPool:
         self.executor_name = executor_name
         self.max_attempts = max_attempts
         self._gpu_slots = gpu_slots
+        self.gpu_executor_name = gpu_executor_name or default_gpu_executor(executor_name)
         self._grace = hard_limit_grace_s
         self._selector = selectors.DefaultSelector()
         self._pool: list[_Worker] = []
@@ -170,6 +175,10 @@ class LocalPool:
         capacity = self.workers if resource_class == "cpu" else len(self._slots_for_gpu())
         busy = sum(1 for w in self._pool if w.kind == resource_class and w.pending)
         return max(0, capacity - busy - len(self._queues[resource_class]))
+
+    def worker_pids(self) -> dict[str, int]:
+        """{job id: pid of the worker process grading it} for the jobs running now."""
+        return {w.pending.job.job_id: w.proc.pid for w in self._pool if w.pending is not None}
 
     def poll(self, timeout: float = 0.0) -> list[Result]:
         """Do pending work for up to ``timeout`` seconds; return the Results finished since."""
@@ -280,7 +289,8 @@ class LocalPool:
         env["CUDA_VISIBLE_DEVICES"] = device or ""
         env.setdefault("PYTHONUNBUFFERED", "1")
         cmd = [sys.executable, "-m", "autograder.dispatch.pool_worker"]
-        cmd += ["--executor", self.executor_name or ""]
+        name = self.executor_name if kind == "cpu" else self.gpu_executor_name
+        cmd += ["--executor", name or ""]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         assert proc.stdout is not None
         os.set_blocking(proc.stdout.fileno(), False)

@@ -1,0 +1,209 @@
+"""LocalPool and the spool worker grade real jobs exactly once, whatever dies on the way.
+
+These run the real ``grade()`` and the real executor (sandboxed where this machine has the
+sandbox, else the development-only unsandboxed one) on a one-question nbgrader lab.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from autograder.contract import Job, Limits, Result
+from autograder.dispatch import LocalPool, read_result, submit_job
+
+pytestmark = pytest.mark.slow
+
+CORRECT = "def double(x):\n    return 2 * x\n"
+WRONG = "def double(x):\n    return x\n"
+SLOW = "import time\ntime.sleep(3)\n" + CORRECT
+LOOP = "while True:\n    pass\n"
+CRASH = "import os\nos._exit(1)\n"
+
+
+def _source_notebook() -> dict:
+    def cell(source: str, grade_id: str, **flags: object) -> dict:
+        meta = {"grade": False, "solution": False, "locked": False, "task": False, **flags}
+        meta.update(grade_id=grade_id, schema_version=3)
+        return {"cell_type": "code", "execution_count": None, "outputs": [],
+                "metadata": {"nbgrader": meta}, "source": source}  # fmt: skip
+
+    return {
+        "cells": [
+            cell(f"### BEGIN SOLUTION\n{CORRECT}### END SOLUTION\n", "answer", solution=True),
+            cell("assert double(2) == 4\n", "test_double", grade=True, locked=True, points=1),
+        ],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },  # fmt: skip
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated nbgrader course with one assignment ``lab`` (release + template)."""
+    root = tmp_path_factory.mktemp("course")
+    (root / "source" / "lab").mkdir(parents=True)
+    (root / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.course_id = 'd'\n"
+    )
+    (root / "source" / "lab" / "lab.ipynb").write_text(json.dumps(_source_notebook()))
+    subprocess.run([sys.executable, "-m", "autograder", "generate", str(root), "lab"], check=True,
+                   capture_output=True)  # fmt: skip
+    return root
+
+
+@pytest.fixture(autouse=True)
+def executor_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sandboxed executor where available; otherwise the explicit development opt-in."""
+    from autograder.execute import sandbox_status
+
+    if not sandbox_status().available:
+        monkeypatch.setenv("AUTOGRADER_EXECUTOR", "unsandboxed")
+        monkeypatch.setenv("AUTOGRADER_ALLOW_UNSANDBOXED", "1")
+
+
+@pytest.fixture
+def make_job(lab: Path, tmp_path: Path) -> Callable[..., Job]:
+    def make(job_id: str, answer: str, cell_timeout_s: float = 20.0, **kw: object) -> Job:
+        release = json.loads((lab / "release" / "lab" / "lab.ipynb").read_text())
+        release["cells"][0]["source"] = answer
+        submission = tmp_path / f"{job_id}.ipynb"
+        submission.write_text(json.dumps(release))
+        return Job(job_id=job_id, assignment="lab", notebook_name="lab.ipynb",
+                   release_dir=str(lab / "release" / "lab"),
+                   template_path=str(lab / "autograder" / "lab" / "template.json"),
+                   submission_path=str(submission),
+                   limits=Limits(cell_timeout_s=cell_timeout_s, notebook_timeout_s=60), **kw)  # fmt: skip
+
+    return make
+
+
+def _run(pool: LocalPool, jobs: list[Job]) -> dict[str, Result]:
+    seen: list[Result] = []
+    pool.run(jobs, seen.append)
+    ids = [r.job_id for r in seen]
+    assert len(ids) == len(set(ids)), f"a job was delivered twice: {ids}"
+    return {r.job_id: r for r in seen}
+
+
+def _wait_for(predicate: Callable[[], object], timeout: float = 60.0) -> object:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def test_every_job_gets_exactly_one_correct_result(make_job: Callable[..., Job]) -> None:
+    jobs = [make_job(f"ok{i}", CORRECT) for i in range(3)] + [make_job("wrong", WRONG)]
+    results = _run(LocalPool(2), jobs)
+    assert set(results) == {"ok0", "ok1", "ok2", "wrong"}
+    assert all(results[f"ok{i}"].earned == 1.0 for i in range(3))
+    assert results["wrong"].earned == 0.0 and results["wrong"].status == "graded"
+
+
+def test_runaway_and_crashing_submissions_do_not_affect_others(
+    make_job: Callable[..., Job],
+) -> None:
+    jobs = [make_job("loop", LOOP, cell_timeout_s=2), make_job("crash", CRASH)]
+    jobs += [make_job(f"ok{i}", CORRECT) for i in range(2)]
+    results = _run(LocalPool(2), jobs)
+    assert results["ok0"].earned == results["ok1"].earned == 1.0
+    assert results["loop"].earned == 0.0 and results["crash"].earned == 0.0
+    assert results["loop"].attempt == results["crash"].attempt == 1
+
+
+def test_worker_killed_mid_job_is_replaced_and_the_job_rerun(
+    make_job: Callable[..., Job],
+) -> None:
+    with LocalPool(1) as pool:
+        pool.submit(make_job("slow", SLOW))
+        pid = _wait_for(lambda: (pool.poll(0.1) or True) and pool.worker_pids().get("slow"))
+        time.sleep(1.0)  # well inside the 3 s the notebook sleeps
+        os.kill(pid, signal.SIGKILL)
+        results: list[Result] = []
+        _wait_for(lambda: results.extend(pool.poll(0.5)) or results, timeout=120)
+    assert [r.job_id for r in results] == ["slow"]
+    assert results[0].status == "graded" and results[0].earned == 1.0
+    assert results[0].attempt == 2
+
+
+def test_job_whose_worker_keeps_dying_becomes_not_gradable(
+    make_job: Callable[..., Job],
+) -> None:
+    results: list[Result] = []
+    with LocalPool(1, max_attempts=2) as pool:
+        pool.submit(make_job("doomed", SLOW))
+        for _ in range(2):
+            pid = _wait_for(lambda: (results.extend(pool.poll(0.1)) or True)
+                            and pool.worker_pids().get("doomed"))  # fmt: skip
+            os.kill(pid, signal.SIGKILL)
+        _wait_for(lambda: results.extend(pool.poll(0.5)) or results, timeout=60)
+    assert len(results) == 1 and results[0].status == "not_gradable"
+    assert "died" in results[0].reason and results[0].attempt == 2
+
+
+def test_grading_past_the_hard_limit_is_killed_not_retried(
+    make_job: Callable[..., Job],
+) -> None:
+    # A grace below zero puts the outer fence inside the notebook's own limit.
+    pool = LocalPool(1, hard_limit_grace_s=-59.0)
+    results = _run(pool, [make_job("hang", SLOW)])
+    assert results["hang"].status == "not_gradable"
+    assert "hard time limit" in results["hang"].reason and results["hang"].attempt == 1
+
+
+def test_same_job_id_twice_is_graded_once(make_job: Callable[..., Job]) -> None:
+    results = _run(LocalPool(1), [make_job("twice", CORRECT), make_job("twice", CORRECT)])
+    assert list(results) == ["twice"]
+
+
+def test_gpu_job_without_a_gpu_slot_is_not_gradable(make_job: Callable[..., Job]) -> None:
+    results = _run(LocalPool(1, gpu_slots=[]), [make_job("g", CORRECT, resource_class="gpu")])
+    assert results["g"].status == "not_gradable" and "GPU" in results["g"].reason
+
+
+def test_killed_spool_worker_loses_nothing_and_grades_once(
+    make_job: Callable[..., Job], tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool"
+    job = make_job("portal-1", SLOW)
+    submit_job(spool, job)
+    cmd = [sys.executable, "-m", "autograder.dispatch.worker", "--backend", "local",
+           "--spool", str(spool), "--concurrency", "1", "--lease-s", "30"]  # fmt: skip
+    first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(lambda: list((spool / "claimed").glob("portal-1@*")))
+        time.sleep(1.5)
+        first.kill()
+        first.wait(10)
+        assert read_result(spool, "portal-1") is None
+        second = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            result = _wait_for(lambda: read_result(spool, "portal-1"), timeout=120)
+            submit_job(spool, job)  # submitting again after the result: no second grading
+            time.sleep(1.0)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(30)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert isinstance(result, Result) and result.status == "graded" and result.attempt == 2
+    assert [p.name for p in (spool / "results").iterdir()] == ["portal-1.json"]
+    assert not list((spool / "claimed").iterdir())
+    assert not list((spool / "incoming" / "cpu").iterdir())
+    assert read_result(spool, "portal-1") == result
