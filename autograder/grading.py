@@ -82,8 +82,10 @@ def _grade(job: Job, executor: Any | None) -> Result:
             prepare_workdir(workdir, job)
         except OSError as exc:
             return not_gradable(job, f"could not prepare the working directory: {exc}")
-        timings["workdir"] = time.perf_counter() - t0 - timings["prepare"]
+        t1 = time.perf_counter()
+        timings["workdir"] = t1 - t0 - timings["prepare"]
         execution = _execute(job, plan, workdir, executor)
+        timings["execute"] = time.perf_counter() - t1
     if isinstance(execution, str):
         return not_gradable(job, execution)
     return _score(job, tnb, plan, execution, timings)
@@ -178,7 +180,6 @@ def _score(job: Job, tnb: dict, plan: Plan, execution: Any, timings: dict) -> Re
     possible = round(sum(c.possible for c in cells), 6)
     status = "needs_review" if flags else "graded"
     html = render_feedback(job.notebook_name, cells, earned, possible, notes, bool(flags))
-    timings["execute"] = round(sum(execution.timings.values()), 4) if execution.timings else 0.0
     timings.update({f"exec.{k}": v for k, v in execution.timings.items()})
     if job.autograded_path:
         write_autograded(Path(job.autograded_path), tnb, plan, runs, cells)
