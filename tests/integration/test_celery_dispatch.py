@@ -1,0 +1,203 @@
+"""Celery dispatch against the real Redis: graded through a worker, exactly once after kills.
+
+Needs ``LMS_TEST_REDIS_URL`` (e.g. redis://127.0.0.1:6379/15); that database, and only that
+one, is flushed before and after. Each test starts a real ``python -m autograder.dispatch.worker``
+subprocess (Celery prefork, concurrency 1) running the real grader and executor.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from autograder.contract import Job, Limits, Result
+
+REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "")
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.skipif(not REDIS_URL, reason="LMS_TEST_REDIS_URL is not set: no real Redis"),
+]
+
+CORRECT = "def double(x):\n    return 2 * x\n"
+SLOW = "import time\ntime.sleep(4)\n" + CORRECT
+VISIBILITY_TIMEOUT_S = 8  # short, so a dead worker's job comes back within the test
+
+
+def _source_notebook() -> dict:
+    def cell(source: str, grade_id: str, **flags: object) -> dict:
+        meta = {"grade": False, "solution": False, "locked": False, "task": False, **flags}
+        meta.update(grade_id=grade_id, schema_version=3)
+        return {"cell_type": "code", "execution_count": None, "outputs": [],
+                "metadata": {"nbgrader": meta}, "source": source}  # fmt: skip
+
+    return {
+        "cells": [
+            cell(f"### BEGIN SOLUTION\n{CORRECT}### END SOLUTION\n", "answer", solution=True),
+            cell("assert double(2) == 4\n", "test_double", grade=True, locked=True, points=1),
+        ],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },  # fmt: skip
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("course")
+    (root / "source" / "lab").mkdir(parents=True)
+    (root / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.course_id = 'd'\n"
+    )
+    (root / "source" / "lab" / "lab.ipynb").write_text(json.dumps(_source_notebook()))
+    subprocess.run([sys.executable, "-m", "autograder", "generate", str(root), "lab"], check=True,
+                   capture_output=True)  # fmt: skip
+    return root
+
+
+@pytest.fixture
+def redis_db(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """The test Redis database, empty, with the app and the environment pointing at it."""
+    import redis
+
+    from autograder.dispatch import celery_app
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    monkeypatch.setenv("AUTOGRADER_BROKER_URL", REDIS_URL)
+    monkeypatch.setenv("AUTOGRADER_VISIBILITY_TIMEOUT_S", str(VISIBILITY_TIMEOUT_S))
+    monkeypatch.delenv("AUTOGRADER_RESULT_STORE_URL", raising=False)
+    from autograder.execute import sandbox_status
+
+    if not sandbox_status().available:
+        monkeypatch.setenv("AUTOGRADER_EXECUTOR", "unsandboxed")
+        monkeypatch.setenv("AUTOGRADER_ALLOW_UNSANDBOXED", "1")
+    celery_app.configure(REDIS_URL)
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path, redis_db: object) -> Iterator[Callable[[], subprocess.Popen]]:
+    """Start Celery grading workers (own process group each); all are killed at the end."""
+    started: list[subprocess.Popen] = []
+
+    def start() -> subprocess.Popen:
+        log = tmp_path / f"worker-{len(started)}.log"
+        cmd = [sys.executable, "-m", "autograder.dispatch.worker", "--queues", "cpu",
+               "--concurrency", "1", "--loglevel", "INFO"]  # fmt: skip
+        with open(log, "w") as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)  # fmt: skip
+        started.append(proc)
+        _wait_for(lambda: " ready." in log.read_text() or proc.poll() is not None, 60)
+        assert proc.poll() is None, log.read_text()[-3000:]
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+
+@pytest.fixture
+def make_job(lab: Path, tmp_path: Path) -> Callable[[str, str], Job]:
+    def make(job_id: str, answer: str) -> Job:
+        release = json.loads((lab / "release" / "lab" / "lab.ipynb").read_text())
+        release["cells"][0]["source"] = answer
+        submission = tmp_path / f"{job_id}.ipynb"
+        submission.write_text(json.dumps(release))
+        return Job(job_id=job_id, assignment="lab", notebook_name="lab.ipynb",
+                   release_dir=str(lab / "release" / "lab"),
+                   template_path=str(lab / "autograder" / "lab" / "template.json"),
+                   submission_path=str(submission),
+                   limits=Limits(cell_timeout_s=20, notebook_timeout_s=60))  # fmt: skip
+
+    return make
+
+
+def _wait_for(predicate: Callable[[], object], timeout: float) -> object:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not reached in time")
+
+
+def _grading_started(client: object, job_id: str) -> None:
+    _wait_for(lambda: client.get(f"autograder:attempts:{job_id}"), 60)  # type: ignore[attr-defined]
+    time.sleep(1.0)  # inside the 4 s the notebook sleeps
+
+
+def _result_keys(client: object) -> list[bytes]:
+    return sorted(client.keys("autograder:result:*"))  # type: ignore[attr-defined]
+
+
+def test_job_is_graded_through_a_real_worker(
+    start_worker: Callable, make_job: Callable, redis_db: object
+) -> None:
+    from autograder.dispatch.celery_app import fetch_result, submit
+
+    start_worker()
+    submit(make_job("celery-ok", CORRECT))
+    result = fetch_result("celery-ok", timeout=90)
+    assert isinstance(result, Result)
+    assert result.status == "graded" and result.earned == 1.0 and result.attempt == 1
+    assert _result_keys(redis_db) == [b"autograder:result:celery-ok"]
+
+
+def test_malformed_job_gets_a_not_gradable_result(start_worker: Callable) -> None:
+    from autograder.dispatch.celery_app import grade_task
+
+    start_worker()
+    reply = grade_task.apply_async(args=['{"job_id": "bad-1", "oops": 1}'], queue="cpu")
+    result = Result.from_json(reply.get(timeout=60))
+    assert result.job_id == "bad-1" and result.status == "not_gradable"
+    assert "unknown field" in result.reason
+
+
+def test_killed_pool_child_mid_job_is_redelivered_and_graded_once(
+    start_worker: Callable, make_job: Callable, redis_db: object
+) -> None:
+    from autograder.dispatch.celery_app import fetch_result, submit
+
+    worker = start_worker()
+    submit(make_job("celery-child", SLOW))
+    _grading_started(redis_db, "celery-child")
+    children = subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True)
+    (child,) = children.stdout.split()
+    os.kill(int(child), signal.SIGKILL)
+    result = fetch_result("celery-child", timeout=120)
+    assert isinstance(result, Result) and result.status == "graded" and result.earned == 1.0
+    assert result.attempt == 2
+    assert _result_keys(redis_db) == [b"autograder:result:celery-child"]
+
+
+def test_killed_worker_job_is_redelivered_to_a_new_worker_and_graded_once(
+    start_worker: Callable, make_job: Callable, redis_db: object
+) -> None:
+    from autograder.dispatch.celery_app import fetch_result, submit
+
+    first = start_worker()
+    submit(make_job("celery-whole", SLOW))
+    _grading_started(redis_db, "celery-whole")
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait(10)
+    start_worker()
+    result = fetch_result("celery-whole", timeout=VISIBILITY_TIMEOUT_S + 120)
+    assert isinstance(result, Result) and result.status == "graded" and result.earned == 1.0
+    assert result.attempt == 2
+    assert _result_keys(redis_db) == [b"autograder:result:celery-whole"]
