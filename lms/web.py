@@ -217,14 +217,22 @@ def user_timezone() -> ZoneInfo:
         return ZoneInfo(DEFAULT_TIMEZONE)
 
 
+#: Date-time patterns per language: 24-hour clock, unambiguous for deadlines.
+DATETIME_PATTERNS = {
+    "ko": {"short": "y. M. d. HH:mm", "medium": "y. M. d. (E) HH:mm"},
+    "en": {"short": "d MMM y, HH:mm", "medium": "EEE d MMM y, HH:mm"},
+}
+
+
 def localtime(value: datetime | None, style: str = "medium") -> str:
-    """Format an aware UTC datetime in the viewer's time zone and language."""
+    """Format an aware UTC datetime in the viewer's time zone and language (24-hour clock)."""
     if value is None:
         return ""
-    tz = user_timezone()
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo("UTC"))
-    return format_datetime(value, style, tzinfo=tz, locale=current_locale())
+    locale = current_locale()
+    pattern = DATETIME_PATTERNS.get(locale, DATETIME_PATTERNS["ko"]).get(style, style)
+    return format_datetime(value, pattern, tzinfo=user_timezone(), locale=locale)
 
 
 def localdate(value: date | None, style: str = "medium") -> str:

@@ -23,7 +23,7 @@ class CatalogueFilterForm(FlaskForm):
     q = SearchField(_l("Search"), validators=[Optional(), Length(max=100)])
     track = SelectField(_l("Track"), validators=[Optional()])
     level = SelectField(_l("Level"), validators=[Optional()])
-    segment = SelectField(_l("For"), validators=[Optional()])
+    segment = SelectField(_l("Audience"), validators=[Optional()])
     gpu = SelectField(_l("GPU"), validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
