@@ -18,9 +18,11 @@ from lms.catalog.models import (
     CohortInstructor,
     Course,
     CourseInstructor,
+    CourseItem,
     CoursePrerequisite,
     Enrollment,
     EnrollmentStatus,
+    Progress,
 )
 from lms.db import db, utcnow
 from lms.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -258,3 +260,28 @@ def create_cohort(
     db.session.flush()
     record("cohort.create", actor=actor, obj=cohort, details={"course": course.slug})
     return cohort
+
+
+def complete_item(
+    actor: User, enrollment: Enrollment, item: CourseItem, score: float | None = None
+) -> Progress:
+    """Record that ``enrollment``'s learner completed ``item`` (the learner, or the course's
+    managers — only they may give a score). Repeating it updates the score."""
+    is_self = actor.id == enrollment.user_id and score is None
+    if not (is_self or can_manage_course(actor, enrollment.course)):
+        raise Forbidden("forbidden", _l("You are not allowed to do this."))
+    if item.course_id != enrollment.course_id:
+        raise ValidationError("invalid_item", _l("This item is not part of the course."), "item")
+    if score is not None and not 0 <= score <= 100:
+        raise ValidationError("invalid_score", _l("The score must be between 0 and 100."), "score")
+    progress = db.session.scalar(
+        select(Progress).where(Progress.enrollment_id == enrollment.id, Progress.item_id == item.id)
+    )
+    if progress is None:
+        progress = Progress(enrollment_id=enrollment.id, item_id=item.id)
+        db.session.add(progress)
+    progress.score, progress.completed_at = score, utcnow()
+    db.session.flush()
+    if score is not None:
+        record("progress.score", actor=actor, obj=progress, details={"score": score})
+    return progress

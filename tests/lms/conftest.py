@@ -64,7 +64,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    # synchronous_commit=off: tests need not wait for the disk on each of their many commits.
+    options = f"-csearch_path={schema} -csynchronous_commit=off"
+    url = make_url(pg_url).update_query_dict({"options": options})
     try:
         yield url.render_as_string(hide_password=False)
     finally:
@@ -125,14 +127,10 @@ def app(migrated_database: str, app_config: dict[str, Any], tmp_path) -> Iterato
 
 
 def _empty_tables() -> None:
-    tables = list(reversed(db.metadata.sorted_tables))
+    # DELETE, not TRUNCATE: on PostgreSQL it is much faster for a few rows per table.
     with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(table.delete())
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
 
 
 @pytest.fixture
