@@ -131,6 +131,7 @@ def test_nbgrader_sample_submissions_score_like_nbgrader(tmp_path, executor):
     assert totals == {"foo": 1.0, "bar": 2.0}  # what nbgrader's own test expects
 
 
+@pytest.mark.slow
 def test_nbgrader_hidden_autotests_score_like_nbgrader(tmp_path, executor):
     stub = 'c.ClearSolutions.code_stub = dict(python="# YOUR CODE HERE")\n'
     root = make_course(
@@ -182,6 +183,7 @@ def _lab_submissions(tmp_path: Path, extra: dict | None = None) -> tuple[Path, d
     return rel, {s: {"lab.ipynb": nb} for s, nb in subs.items()}
 
 
+@pytest.mark.slow
 def test_own_lab_scores_like_nbgrader_except_documented_stderr_rule(tmp_path, executor):
     _, subs = _lab_submissions(tmp_path)
     src = {"lab.ipynb": FILES / "lab.ipynb", "numbers.csv": FILES / "numbers.csv"}
