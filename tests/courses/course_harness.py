@@ -41,6 +41,7 @@ class CellGrade:
 class LabGrades:
     """Grades of the solution and the blank release for one assignment, per graded cell."""
 
+    release_dir: Path
     test_ids: set[tuple[str, str]]  # (notebook, grade_id) of autograded test cells
     solution: list[CellGrade]
     blank: list[CellGrade]
@@ -49,6 +50,10 @@ class LabGrades:
         """(earned, possible) auto-graded test points for ``who`` in {solution, blank}."""
         rows = [g for g in getattr(self, who) if (g.notebook, g.grade_id) in self.test_ids]
         return sum(g.auto_score or 0.0 for g in rows), sum(g.max_score for g in rows)
+
+    def manual(self, who: str) -> list[CellGrade]:
+        """Grades of the manually graded cells for ``who``."""
+        return [g for g in getattr(self, who) if (g.notebook, g.grade_id) not in self.test_ids]
 
     def failing(self, who: str) -> list[str]:
         rows = [g for g in getattr(self, who) if (g.notebook, g.grade_id) in self.test_ids]
@@ -65,11 +70,19 @@ def all_labs() -> list[tuple[str, str]]:
 
 
 def make_template_gradebook(path: Path) -> None:
-    """Create an empty gradebook once; nbgrader shells out to ``alembic`` (2-3 s) for this."""
+    """Create an empty gradebook once; nbgrader shells out to ``alembic`` (2-3 s) for this.
+
+    The ``alembic`` executable sits next to this interpreter; it is put first on PATH.
+    """
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{path}"):
-        pass
+    old_path = os.environ.get("PATH", "")
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), old_path])
+    try:
+        with Gradebook(f"sqlite:///{path}"):
+            pass
+    finally:
+        os.environ["PATH"] = old_path
 
 
 def _test_cell_ids(release_dir: Path) -> set[tuple[str, str]]:
@@ -126,6 +139,7 @@ def grade_lab(slug: str, assignment: str, work: Path, template_db: Path) -> LabG
     finally:
         os.chdir(cwd)  # nbgrader's converters chdir into the course root
     return LabGrades(
+        release_dir=release,
         test_ids=_test_cell_ids(release),
         solution=_read_grades(db_url, assignment, "solution"),
         blank=_read_grades(db_url, assignment, "blank"),
