@@ -9,7 +9,6 @@ go to ``$LMS_SCREENSHOT_DIR`` (default: the test's tmp folder) for a human to lo
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -166,9 +165,3 @@ def test_keyboard_users_can_skip_to_the_content(browser, portal_url):
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.getAttribute('href')")
     assert focused == "#main"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _no_stray_chromium() -> Iterator[None]:
-    yield
-    assert shutil.which("chromium") or Path(CHROMIUM).exists()
