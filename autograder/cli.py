@@ -70,12 +70,13 @@ def _limit_args(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
-    if args.command == "worker":
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["worker"]:  # every option after "worker" belongs to the worker
         from autograder.dispatch.worker import main as worker_main
 
-        return worker_main(args.args)
+        return worker_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
     if args.command == "sandbox-check":
         return _sandbox_check()
     if args.command == "generate":

@@ -112,12 +112,18 @@ def prepare_workdir(workdir: Path, job: Job) -> None:
     """
     workdir.mkdir(mode=0o755)
     if job.extra_files_dir:
-        copy_plain_files(Path(job.extra_files_dir), workdir)
-    copy_plain_files(Path(job.release_dir), workdir)
+        copy_plain_files(Path(job.extra_files_dir), workdir, link=True)
+    copy_plain_files(Path(job.release_dir), workdir, link=True)
     os.chmod(workdir, 0o755)
 
 
-def copy_plain_files(src: Path, dest: Path) -> None:
+def copy_plain_files(src: Path, dest: Path, *, link: bool = False) -> None:
+    """Copy regular files (no notebooks, no symlinks, no checkpoints) from src into dest.
+
+    ``link=True`` hard-links world-readable files where possible (same file system) instead
+    of copying: the sandbox mounts the workdir read-only and runs as another uid, so a link
+    is as safe as a copy and makes large data files free.
+    """
     if not src.is_dir():
         raise FileNotFoundError(f"no such directory: {src}")
     for dirpath, dirnames, filenames in os.walk(src):
@@ -131,8 +137,21 @@ def copy_plain_files(src: Path, dest: Path) -> None:
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
             if target.exists():
                 target.unlink()
-            shutil.copyfile(path, target)
-            os.chmod(target, 0o644)
+            _place(path, target, link)
+
+
+def _place(path: Path, target: Path, link: bool) -> None:
+    if link:
+        try:
+            os.link(path, target)
+        except OSError:
+            pass
+        else:
+            if os.stat(target).st_mode & 0o004:  # world-readable: the sandbox uid can read it
+                return
+            target.unlink()  # copy instead of changing the original's mode
+    shutil.copyfile(path, target)
+    os.chmod(target, 0o644)
 
 
 def _execute(job: Job, plan: Plan, workdir: Path, executor: Any | None) -> Any:
@@ -176,6 +195,7 @@ def _score(job: Job, tnb: dict, plan: Plan, execution: Any, timings: dict) -> Re
     notes = list(plan.notes) + _answer_errors(plan, runs)
     if stop:
         notes.append(stop)
+    notes, cells = redact_hidden(tnb, notes, cells)
     earned = round(sum(c.earned for c in cells), 6)
     possible = round(sum(c.possible for c in cells), 6)
     status = "needs_review" if flags else "graded"
@@ -187,6 +207,40 @@ def _score(job: Job, tnb: dict, plan: Plan, execution: Any, timings: dict) -> Re
     logs = "\n".join([*notes, execution.log]).strip()
     timings = {k: round(v, 4) for k, v in timings.items()}
     return Result(job.job_id, status, earned, possible, cells, html, flags, "", logs, timings)
+
+
+def redact_hidden(
+    tnb: dict, notes: list[str], cells: list[CellResult]
+) -> tuple[list[str], list[CellResult]]:
+    """Remove hidden-test lines from learner-visible text.
+
+    Student code can observe the cells that run after it (tracing hooks, frames) and smuggle
+    their source out through an error message; whatever path it takes, a hidden line never
+    reaches the feedback.
+    """
+    secret = _hidden_lines(tnb)
+    if not secret:
+        return notes, cells
+
+    def scrub(text: str) -> str:
+        for line in secret:
+            text = text.replace(line, "[hidden]")
+        return text
+
+    for cell in cells:
+        cell.message = scrub(cell.message)
+    return [scrub(n) for n in notes], cells
+
+
+def _hidden_lines(tnb: dict) -> list[str]:
+    lines: set[str] = set()
+    for cell in tnb["cells"]:
+        if cell.get("hidden"):
+            visible = set(cell["visible_source"].splitlines())
+            for line in cell["source"].splitlines():
+                if line not in visible and len(line.strip()) >= 6:
+                    lines.add(line.strip())
+    return sorted(lines, key=len, reverse=True)
 
 
 def _answer_errors(plan: Plan, runs: dict[str, Any]) -> list[str]:

@@ -315,3 +315,12 @@ def test_autograded_notebook_has_outputs_scores_and_nbgrader_metadata(job_for, c
     assert cells["test_partial"]["metadata"]["autograder"]["earned"] == 3.0
     assert cells["test_mean"]["metadata"]["nbgrader"]["points"] == 2.0
     assert "mean(DATA)" in cells["test_mean"]["source"]
+
+
+def test_smuggled_hidden_test_source_is_redacted_from_feedback(job_for, correct):
+    stolen = 'stolen: assert mean(DATA) == 2.5, "hidden: mean of the data file"'
+    error = {"ename": "ValueError", "evalue": stolen, "traceback": []}
+    run = CellRun("scale_answer", "error", [{"output_type": "error", **error}], error)
+    result = grade(job_for(correct), executor=InProcessExecutor({"scale_answer": run}))
+    assert "mean(DATA)" not in result.feedback_html
+    assert "[hidden]" in result.feedback_html
