@@ -12,6 +12,7 @@ sandbox (:func:`autograder.sandbox.run_isolated`) and serves cells
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -123,13 +124,15 @@ def _job_child(
     def spawned(child: int) -> None:
         write_frame(res_fd, {"op": "spawned", "pid": child})
         os.close(cmd_fd)
-        os.close(res_fd)
 
     try:
-        return run_isolated(spec, serve, on_spawn=spawned, on_error=report_error)
+        code = run_isolated(spec, serve, on_spawn=spawned, on_error=report_error)
     except Exception as exc:  # noqa: BLE001
         report_error(str(exc))
         return 70
+    with contextlib.suppress(OSError):  # the grader may have stopped reading
+        write_frame(res_fd, {"op": "exit", "code": code})
+    return code
 
 
 def _close_fds_except(keep: set[int]) -> None:

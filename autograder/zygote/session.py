@@ -179,6 +179,14 @@ class JobSession:
                     "sandbox_error", "not_run", "the sandboxed runner exited during start-up"
                 )
             raise JobDied("crashed", "killed", "the runner process ended during the cell")
+        if frame.get("op") == "exit":
+            code = frame.get("code")
+            how = (
+                f"killed by signal {-code}"
+                if isinstance(code, int) and code < 0
+                else f"exited with code {code}"
+            )
+            raise JobDied("crashed", "killed", f"the runner {how}")
         if frame.get("op") == "alert":
             self.flags.append(str(frame.get("flag"))[:300])
             return self._read(deadline, startup)
@@ -270,5 +278,5 @@ class JobSession:
             self._send({"op": "end"})
         deadline = time.monotonic() + 2.0
         with contextlib.suppress(FrameTimeout, JobDied):
-            while (frame := self._read(deadline)).get("op") != "bye":
+            while (frame := self._read(deadline)).get("op") not in ("bye", "exit"):
                 self.flags.append(f"unexpected extra frame from the runner: {str(frame)[:120]}")
