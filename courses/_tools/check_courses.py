@@ -44,7 +44,9 @@ class _Ctx:
 def course_dirs(root: Path = COURSES) -> list[Path]:
     """Package folders under ``root``: those holding a course.toml, skipping ``_``/``.`` names."""
     return sorted(
-        p for p in root.iterdir() if p.is_dir() and p.name[0] not in "_." and (p / "course.toml").is_file()
+        p
+        for p in root.iterdir()
+        if p.is_dir() and p.name[0] not in "_." and (p / "course.toml").is_file()
     )
 
 
@@ -96,8 +98,8 @@ def _short(error: jsonschema.ValidationError) -> str:
 
 
 def _assignment_problems(meta: dict, ctx: _Ctx) -> dict[str, dict]:
-    """Per assignment: folder, notebooks, points, schedule; returns name -> graded cells."""
-    graded: dict[str, dict] = {}
+    """Per assignment: folder, notebooks, points, schedule; returns name -> graded cell keys."""
+    graded: dict[str, set[tuple[str, str]]] = {}
     seen = set()
     for index, item in enumerate(meta["assignments"]):
         name, where = item["name"], f"assignments[{index}]({item['name']})"
@@ -105,17 +107,23 @@ def _assignment_problems(meta: dict, ctx: _Ctx) -> dict[str, dict]:
             ctx.add(f"{where}.name", f"duplicate assignment name {name!r}")
             continue
         seen.add(name)
+        _schedule_problems(item, where, ctx)
+        if GPU_ORDER[item.get("gpu", meta["gpu"])] > GPU_ORDER[meta["gpu"]]:
+            ctx.add(
+                f"{where}.gpu", f"{item['gpu']!r} needs more than the course's gpu {meta['gpu']!r}"
+            )
         folder = ctx.course_dir / "source" / name
         if not folder.is_dir():
             ctx.add(f"{where}.name", f"no folder source/{name}/")
             continue
-        graded[name] = _folder_problems(folder, ctx)
-        total = sum(points for points in graded[name].values())
+        cells = _folder_problems(folder, ctx)
+        graded[name] = {key for key, _ in cells}
+        total = sum(points for _, points in cells)
         if abs(total - item["points"]) > 1e-9:
-            ctx.add(f"{where}.points", f"is {item['points']:g} but the notebooks' graded cells sum to {total:g}")
-        _schedule_problems(item, where, ctx)
-        if GPU_ORDER[item.get("gpu", meta["gpu"])] > GPU_ORDER[meta["gpu"]]:
-            ctx.add(f"{where}.gpu", f"{item['gpu']!r} needs more than the course's gpu {meta['gpu']!r}")
+            ctx.add(
+                f"{where}.points",
+                f"is {item['points']:g} but the notebooks' graded cells sum to {total:g}",
+            )
     source = ctx.course_dir / "source"
     for folder in sorted(source.iterdir()) if source.is_dir() else []:
         if folder.is_dir() and folder.name not in seen:
@@ -123,9 +131,9 @@ def _assignment_problems(meta: dict, ctx: _Ctx) -> dict[str, dict]:
     return graded
 
 
-def _folder_problems(folder: Path, ctx: _Ctx) -> dict[tuple[str, str], float]:
-    """Check notebooks and data files of one assignment; returns (notebook, grade_id) -> points."""
-    graded: dict[tuple[str, str], float] = {}
+def _folder_problems(folder: Path, ctx: _Ctx) -> list[tuple[tuple[str, str], float]]:
+    """Check notebooks and data files of one assignment; returns ((notebook, grade_id), points)."""
+    graded: list[tuple[tuple[str, str], float]] = []
     notebooks = sorted(folder.glob("*.ipynb"))
     if not notebooks:
         ctx.add("notebooks", "assignment folder has no .ipynb notebook", f"source/{folder.name}/")
@@ -136,11 +144,15 @@ def _folder_problems(folder: Path, ctx: _Ctx) -> dict[tuple[str, str], float]:
         for cell in notebook_cells(path):
             meta = cell.get("metadata", {}).get("nbgrader", {})
             if meta.get("grade") and isinstance(meta.get("points"), int | float):
-                graded[(path.stem, meta.get("grade_id", ""))] = float(meta["points"])
+                graded.append(((path.stem, meta.get("grade_id", "")), float(meta["points"])))
     for path in sorted(folder.rglob("*")):
         if path.is_file() and path.suffix != ".ipynb" and path.stat().st_size > MAX_DATA_BYTES:
             rel = path.relative_to(ctx.course_dir)
-            ctx.add("size", f"data file is {path.stat().st_size} bytes (limit {MAX_DATA_BYTES})", str(rel))
+            ctx.add(
+                "size",
+                f"data file is {path.stat().st_size} bytes (limit {MAX_DATA_BYTES})",
+                str(rel),
+            )
     return graded
 
 
@@ -162,10 +174,13 @@ def _schedule_problems(item: dict, where: str, ctx: _Ctx) -> None:
     policy = item["late_policy"]
     cutoff = policy.get("cutoff_after_hours")
     if cutoff is not None and cutoff * 60 < policy["grace_minutes"]:
-        ctx.add(f"{where}.late_policy.cutoff_after_hours", "hard cutoff must not fall inside the grace period")
+        ctx.add(
+            f"{where}.late_policy.cutoff_after_hours",
+            "hard cutoff must not fall inside the grace period",
+        )
 
 
-def _skill_problems(meta: dict, graded: dict[str, dict], ctx: _Ctx) -> None:
+def _skill_problems(meta: dict, graded: dict[str, set], ctx: _Ctx) -> None:
     codes = set()
     for index, skill in enumerate(meta["skills"]):
         where = f"skills[{index}]({skill['code']})"
@@ -176,7 +191,7 @@ def _skill_problems(meta: dict, graded: dict[str, dict], ctx: _Ctx) -> None:
             _evidence_problem(ev, graded, f"{where}.evidence[{j}]", ctx)
 
 
-def _evidence_problem(ev: dict, graded: dict[str, dict], where: str, ctx: _Ctx) -> None:
+def _evidence_problem(ev: dict, graded: dict[str, set], where: str, ctx: _Ctx) -> None:
     name = ev["assignment"]
     if name not in graded:
         ctx.add(where, f"assignment {name!r} is not an assignment of this course")
@@ -191,7 +206,9 @@ def _evidence_problem(ev: dict, graded: dict[str, dict], where: str, ctx: _Ctx) 
     if not hits:
         ctx.add(where, f"grade_id {ev['grade_id']!r} is not a graded cell of {name!r}")
     elif len(hits) > 1:
-        ctx.add(where, f"grade_id {ev['grade_id']!r} is in several notebooks {hits}; add notebook =")
+        ctx.add(
+            where, f"grade_id {ev['grade_id']!r} is in several notebooks {hits}; add notebook ="
+        )
 
 
 def check_package(course_dir: Path, known_slugs: set[str] | None = None) -> list[Problem]:
@@ -228,7 +245,9 @@ def check_tree(root: Path = COURSES) -> list[Problem]:
         except (OSError, tomllib.TOMLDecodeError):
             graph[d.name] = []
     for slug in _cycle_members(graph):
-        problems.append(Problem(f"{slug}/course.toml", "prerequisites", "prerequisites form a cycle"))
+        problems.append(
+            Problem(f"{slug}/course.toml", "prerequisites", "prerequisites form a cycle")
+        )
     return problems
 
 
@@ -250,7 +269,8 @@ def _cycle_members(graph: dict[str, list[str]]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args:
-        problems = [p for a in args for p in check_package(Path(a))]
+        known = {d.name for d in course_dirs()} | {Path(a).name for a in args}
+        problems = [p for a in args for p in check_package(Path(a), known)]
     else:
         problems = check_tree()
     for problem in problems:

@@ -82,18 +82,20 @@ def _cell_problems(index: int, cell, seen: set[str]) -> list[tuple[str, str]]:
     is_grade, is_solution = bool(meta.get("grade")), bool(meta.get("solution"))
     if is_grade and not (isinstance(meta.get("points"), int | float) and meta["points"] > 0):
         out.append((where, "graded cell needs positive points"))
-    if is_grade and not is_solution:
-        if cell.cell_type != "code" or not meta.get("locked"):
-            out.append((where, "autograded test cell must be a locked code cell"))
-    if is_solution and cell.cell_type == "code":
-        if SOLUTION_BEGIN not in cell.source or SOLUTION_END not in cell.source:
-            out.append((where, "solution code cell needs ### BEGIN SOLUTION / ### END SOLUTION"))
+    is_test = is_grade and not is_solution
+    if is_test and (cell.cell_type != "code" or not meta.get("locked")):
+        out.append((where, "autograded test cell must be a locked code cell"))
+    has_markers = SOLUTION_BEGIN in cell.source and SOLUTION_END in cell.source
+    if is_solution and cell.cell_type == "code" and not has_markers:
+        out.append((where, "solution code cell needs ### BEGIN SOLUTION / ### END SOLUTION"))
     if cell.source.count(HIDDEN_BEGIN) != cell.source.count(HIDDEN_END):
         out.append((where, "unbalanced BEGIN/END HIDDEN TESTS markers"))
-    if "BEGIN HIDDEN TESTS" in cell.source and not (is_grade and not is_solution):
+    if "BEGIN HIDDEN TESTS" in cell.source and not is_test:
         out.append((where, "hidden tests are only allowed in autograded test cells"))
     if "BEGIN SOLUTION" in cell.source and not is_solution:
-        out.append((where, "BEGIN SOLUTION appears outside a solution cell (nbgrader would cut it)"))
+        out.append(
+            (where, "BEGIN SOLUTION appears outside a solution cell (nbgrader would cut it)")
+        )
     return out
 
 

@@ -9,8 +9,8 @@ must carry neither solutions nor hidden tests.
 from __future__ import annotations
 
 import pytest
-from course_harness import COURSES, all_labs, grade_lab
 from check_courses import load_course
+from course_harness import COURSES, all_labs, grade_lab
 
 LABS = all_labs()
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # nbgrader 0.9.6 noise
@@ -23,7 +23,9 @@ def _course_points(slug: str, assignment: str) -> float:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("slug", "assignment"), LABS, ids=[f"{s}/{a}" for s, a in LABS])
-def test_solution_scores_full_and_blank_release_scores_zero(slug, assignment, tmp_path, template_gradebook):
+def test_solution_scores_full_and_blank_release_scores_zero(
+    slug, assignment, tmp_path, template_gradebook
+):
     grades = grade_lab(slug, assignment, tmp_path, template_gradebook)
 
     earned, possible = grades.auto("solution")
