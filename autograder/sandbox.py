@@ -280,6 +280,15 @@ def _build_dev(root: str, spec: SandboxSpec) -> None:
         os.makedirs(os.path.dirname(target), exist_ok=True)
         _write(target, "")
         _bind(path, target, writable=True, dev=True)
+    os.makedirs(f"{dev}/pts")  # a private devpts instance: `!cmd` (pexpect) needs a pty
+    _mount(
+        "devpts",
+        f"{dev}/pts",
+        "devpts",
+        MS_NOSUID | MS_NOEXEC,
+        "newinstance,ptmxmode=0666,mode=0620",
+    )
+    os.symlink("pts/ptmx", f"{dev}/ptmx")
     for name, dest in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0")):
         os.symlink(dest, f"{dev}/{name}")
     os.symlink("/proc/self/fd/1", f"{dev}/stdout")
