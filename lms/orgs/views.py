@@ -19,7 +19,7 @@ from lms.errors import DomainError
 from lms.orgs import services
 from lms.orgs.forms import SponsorForm
 from lms.orgs.models import Membership, Organisation
-from lms.web import current_locale, me, show_error
+from lms.web import current_locale, has_role, me, show_error
 
 bp = Blueprint("orgs", __name__, template_folder="templates")
 
@@ -69,6 +69,8 @@ def _sponsor_form(members: list[Membership], **kwargs: object) -> SponsorForm:
 @login_required
 def index() -> ResponseReturnValue:
     """The organisations the signed-in person manages; straight to it when there is one."""
+    if not has_role("org_manager"):
+        abort(403)
     orgs = [o for o in services.list_orgs() if services.can_manage_org(me(), o)]
     if len(orgs) == 1:
         return redirect(url_for("orgs.detail", slug=orgs[0].slug))
