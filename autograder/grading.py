@@ -27,6 +27,7 @@ from autograder.scoring import score_manual, score_test
 from autograder.template import load_template, write_json_atomic
 
 log = logging.getLogger(__name__)
+WORK_DIR_ENV = "AUTOGRADER_WORK_DIR"  # where per-job workdirs are made (default: the tmp dir)
 
 _STOP_REASONS = {
     "timeout": "the notebook exceeded its total time limit ({notebook_timeout_s:g} s)",
@@ -75,7 +76,7 @@ def _grade(job: Job, executor: Any | None) -> Result:
     except SubmissionError as exc:
         return rejected(job, tnb, str(exc))
     timings["prepare"] = time.perf_counter() - t0
-    with tempfile.TemporaryDirectory(prefix="ag-job-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="ag-job-", dir=os.environ.get(WORK_DIR_ENV)) as tmp:
         os.chmod(tmp, 0o755)  # the sandbox's unprivileged uid must reach the workdir
         workdir = Path(tmp) / "work"
         try:
