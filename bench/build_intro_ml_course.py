@@ -115,7 +115,7 @@ TRAINING = (
     "Xtr = np.column_stack([np.ones(len(data)), data[['x1', 'x2']].to_numpy()])\n"
     "ytr = data['label'].to_numpy(dtype=float)\n"
     "theta = np.zeros(3)\n"
-    "for _ in range(3000):\n"
+    "for _ in range(30000):\n"
     "    p = 1.0 / (1.0 + np.exp(-Xtr @ theta))\n"
     "    theta -= 0.1 * Xtr.T @ (p - ytr) / len(ytr)\n"
     "print('train accuracy', round(float(((p > 0.5) == ytr).mean()), 3))\n"

@@ -33,6 +33,7 @@ from autograder.dispatch.common import (
     hard_time_limit_s,
     job_id_hint,
     not_gradable,
+    warm_up,
 )
 from autograder.dispatch.gpu import default_gpu_executor
 from autograder.dispatch.results import ResultStore, result_store_from_env
@@ -118,7 +119,7 @@ def _init_child(**_: Any) -> None:
     pin_child_to_slot()
     if "cpu" in os.environ.get("AUTOGRADER_WORKER_QUEUES", "cpu").split(","):
         try:
-            _executor_for("cpu")
+            warm_up(_executor_for("cpu"))
         except Exception:  # noqa: BLE001 - reported per job as not_gradable instead
             log.exception("could not create the executor in worker child %s", os.getpid())
 

@@ -122,3 +122,19 @@ def set_parent_death_signal() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):  # not Linux/glibc: orphans then exit on EOF instead
         log.debug("prctl(PR_SET_PDEATHSIG) unavailable")
+
+
+def warm_up(executor: Any) -> None:
+    """Run one empty cell so the executor's start-up (the zygote's imports) is paid now,
+    before the first student waits for it. Failures are only logged: grading reports them."""
+    import tempfile
+    from pathlib import Path
+
+    from autograder.execute import CodeCell
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="ag-warm-") as tmp:
+            os.chmod(tmp, 0o755)  # the sandbox's unprivileged uid must reach it
+            executor.run([CodeCell("warm-up", "pass", "setup")], workdir=Path(tmp), limits=Limits())
+    except Exception:  # noqa: BLE001
+        log.warning("executor warm-up failed", exc_info=True)

@@ -39,7 +39,7 @@ class SpoolWorker:
         executor_name: str | None = None,
         queues: tuple[str, ...] = QUEUES,
         lease_s: float = DEFAULT_LEASE_S,
-        poll_s: float = 0.5,
+        poll_s: float = 0.1,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         gpu_slots: list[str] | None = None,
     ) -> None:

@@ -18,7 +18,12 @@ import sys
 from typing import IO, Any
 
 from autograder.contract import Job
-from autograder.dispatch.common import grade_safely, not_gradable, set_parent_death_signal
+from autograder.dispatch.common import (
+    grade_safely,
+    not_gradable,
+    set_parent_death_signal,
+    warm_up,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which stops respawning
         _send(channel, {"event": "fatal", "reason": f"{type(exc).__name__}: {exc}"})
         return 3
+    warm_up(executor)
     _send(channel, {"event": "ready", "pid": os.getpid()})
     try:
         _serve(executor, channel)

@@ -1,0 +1,519 @@
+"""Portal benchmark: fill PostgreSQL at scale, then time the pages people use most.
+
+Fills a schema of its own (default ``bench``, dropped afterwards unless ``--keep``) of the
+database in ``LMS_BENCH_DATABASE_URL`` (default: the local ``test`` database) through the
+Alembic migrations, with 10,000 learners, 50 organisations, 200 courses and 500,000
+enrolment + progress rows (COPY), then measures with the Flask test client, logged in, the
+median and p95 response time and the SQL statement count of:
+
+- the learner dashboard (``/dashboard``),
+- the catalogue (``/catalogue``),
+- an instructor's course page (``/teach/courses/<slug>``),
+
+plus the matching JSON API calls. Target: p95 < 100 ms, and a statement count that does not
+depend on the data. Run: ``.venv/bin/python bench/portal_bench.py [--requests 200] [--keep]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, event, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TRACKS = ["ai_foundations", "smart_factory", "smart_mobility", "semiconductors", "smart_healthcare"]
+LEVELS = ["beginner", "intermediate", "advanced"]
+KINDS = ["company", "school", "university", "agency"]
+SEGMENTS = ["school", "university", "graduate", "worker"]
+ITEMS_PER_COURSE = 10
+TARGET_P95_MS = 100.0
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", default=os.environ.get("LMS_BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--schema", default="bench")
+    parser.add_argument("--learners", type=int, default=10_000)
+    parser.add_argument("--orgs", type=int, default=50)
+    parser.add_argument("--courses", type=int, default=200)
+    parser.add_argument("--rows", type=int, default=500_000, help="enrolment + progress rows")
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per page")
+    parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
+    parser.add_argument("--seed", type=int, default=2026)
+    return parser.parse_args()
+
+
+# ---------------------------------------------------------------------------- filling
+
+
+class Filler:
+    """Generates the data set and streams it into PostgreSQL with COPY."""
+
+    def __init__(self, raw_conn: Any, args: argparse.Namespace, password_hash: str):
+        self.conn, self.args, self.hash = raw_conn, args, password_hash
+        self.rng = random.Random(args.seed)
+        self.now = datetime.now(UTC)
+
+    def copy(self, table: str, columns: list[str], rows: Iterator[tuple], total: int) -> None:
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with self.conn.cursor() as cur, cur.copy(sql) as copy:
+            for row in tqdm(rows, total=total, desc=f"{table:<18}", unit="row", leave=True):
+                copy.write_row(row)
+
+    def fill(self) -> dict[str, int]:
+        a = self.args
+        n_instructors, n_managers = max(1, a.courses // 2), a.orgs
+        learners = range(1, a.learners + 1)
+        instructors = range(a.learners + 1, a.learners + n_instructors + 1)
+        managers = range(instructors.stop, instructors.stop + n_managers)
+        admin_id = managers.stop
+        self._users(learners, instructors, managers, admin_id)
+        self._orgs(learners, managers)
+        self._courses(instructors)
+        enrollments, progress = self._enrolments(learners)
+        return {
+            "users": admin_id,
+            "orgs": a.orgs,
+            "courses": a.courses,
+            "enrollments": enrollments,
+            "progress": progress,
+        }
+
+    def _users(self, learners, instructors, managers, admin_id) -> None:
+        def rows():
+            for uid in range(1, admin_id + 1):
+                role = (
+                    "learner"
+                    if uid in learners
+                    else "instructor"
+                    if uid in instructors
+                    else "org_manager"
+                    if uid in managers
+                    else "admin"
+                )
+                yield (
+                    uid,
+                    f"user{uid}@bench.local",
+                    f"사용자 {uid}",
+                    self.hash,
+                    role,
+                    "ko",
+                    "Asia/Seoul",
+                    True,
+                    0,
+                    self.now,
+                )
+
+        self.copy(
+            "users",
+            [
+                "id",
+                "email",
+                "name",
+                "password_hash",
+                "role",
+                "locale",
+                "timezone",
+                "is_active",
+                "failed_logins",
+                "created_at",
+            ],
+            rows(),
+            admin_id,
+        )
+        segs = ((uid, uid, self.rng.choice(SEGMENTS), self.now) for uid in learners)
+        self.copy("segment_changes", ["id", "user_id", "segment", "since"], segs, len(learners))
+
+    def _orgs(self, learners, managers) -> None:
+        orgs = (
+            (i, f"org-{i}", f"기관 {i}", f"Organisation {i}", KINDS[i % 4], self.now)
+            for i in range(1, self.args.orgs + 1)
+        )
+        self.copy(
+            "organisations",
+            ["id", "slug", "name_ko", "name_en", "kind", "created_at"],
+            orgs,
+            self.args.orgs,
+        )
+        start = date.today() - timedelta(days=365)
+
+        def rows():
+            for i, uid in enumerate(managers, 1):
+                yield (i, uid, i, "manager", start)
+            for uid in learners:
+                yield (len(managers) + uid, uid, 1 + uid % self.args.orgs, "member", start)
+
+        self.copy(
+            "memberships",
+            ["id", "user_id", "org_id", "role", "started_on"],
+            rows(),
+            len(managers) + len(learners),
+        )
+
+    def _courses(self, instructors) -> None:
+        n = self.args.courses
+        courses = (
+            (
+                c,
+                f"course-{c}",
+                f"과정 {c}",
+                f"Course {c}",
+                "설명",
+                "Description",
+                LEVELS[c % 3],
+                TRACKS[c % 5],
+                '["python"]',
+                c % 7 == 0,
+                True,
+                None,
+                True,
+                self.now,
+            )
+            for c in range(1, n + 1)
+        )
+        self.copy(
+            "courses",
+            [
+                "id",
+                "slug",
+                "title_ko",
+                "title_en",
+                "description_ko",
+                "description_en",
+                "level",
+                "track",
+                "skills",
+                "needs_gpu",
+                "self_enroll",
+                "capacity",
+                "is_published",
+                "created_at",
+            ],
+            courses,
+            n,
+        )
+        teach = ((c, instructors[(c - 1) % len(instructors)]) for c in range(1, n + 1))
+        self.copy("course_instructors", ["course_id", "user_id"], teach, n)
+        start = date.today() - timedelta(days=30)
+        cohorts = (
+            (c, c, "2026-가을", start, start + timedelta(days=90), None) for c in range(1, n + 1)
+        )
+        self.copy(
+            "cohorts", ["id", "course_id", "name", "starts_on", "ends_on", "capacity"], cohorts, n
+        )
+        prereqs = ((c, c - 5) for c in range(6, n + 1, 3))
+        self.copy("course_prerequisites", ["course_id", "prerequisite_id"], prereqs, n // 3)
+
+        def items():
+            for c in range(1, n + 1):
+                for p in range(1, ITEMS_PER_COURSE + 1):
+                    kind = "assignment" if p % 3 == 0 else "lesson"
+                    due = self.now + timedelta(days=p * 7 - 30) if kind == "assignment" else None
+                    yield ((c - 1) * ITEMS_PER_COURSE + p, c, p, kind, f"{p}주차", f"Week {p}", due)
+
+        self.copy(
+            "course_items",
+            ["id", "course_id", "position", "kind", "title_ko", "title_en", "due_at"],
+            items(),
+            n * ITEMS_PER_COURSE,
+        )
+        programmes = [
+            (
+                p,
+                f"programme-{p}",
+                f"프로그램 {p}",
+                f"Programme {p}",
+                "",
+                "",
+                TRACKS[p % 5],
+                '["university", "worker"]',
+                True,
+                self.now,
+            )
+            for p in range(1, n // 10 + 1)
+        ]
+        self.copy(
+            "programmes",
+            [
+                "id",
+                "slug",
+                "title_ko",
+                "title_en",
+                "description_ko",
+                "description_en",
+                "track",
+                "audience",
+                "is_published",
+                "created_at",
+            ],
+            iter(programmes),
+            len(programmes),
+        )
+        entries = (
+            (p, (p - 1) * 10 + k, k)
+            for p in range(1, len(programmes) + 1)
+            for k in range(1, 11)
+            if (p - 1) * 10 + k <= n
+        )
+        self.copy(
+            "programme_courses",
+            ["programme_id", "course_id", "position"],
+            entries,
+            len(programmes) * 10,
+        )
+
+    def _enrolments(self, learners) -> tuple[int, int]:
+        # One fifth of the rows are enrolments, the rest progress (4 items per enrolment).
+        n_enrol = self.args.rows // 5
+        per_learner = max(1, n_enrol // len(learners))
+        plan: list[tuple[int, int]] = []
+        for uid in learners:
+            for course in self.rng.sample(range(1, self.args.courses + 1), per_learner):
+                plan.append((uid, course))
+        statuses = ["active"] * 7 + ["completed"] * 2 + ["dropped"]
+
+        def enrol_rows():
+            for eid, (uid, course) in enumerate(plan, 1):
+                yield (eid, uid, course, course, self.rng.choice(statuses), None, uid, self.now)
+
+        self.copy(
+            "enrollments",
+            [
+                "id",
+                "user_id",
+                "course_id",
+                "cohort_id",
+                "status",
+                "sponsor_org_id",
+                "enrolled_by_id",
+                "created_at",
+            ],
+            enrol_rows(),
+            len(plan),
+        )
+        n_progress = self.args.rows - len(plan)
+        per_enrol = min(ITEMS_PER_COURSE, max(1, n_progress // len(plan)))
+
+        def progress_rows():
+            pid = 0
+            for eid, (_uid, course) in enumerate(plan, 1):
+                for p in range(1, per_enrol + 1):
+                    pid += 1
+                    yield (pid, eid, (course - 1) * ITEMS_PER_COURSE + p, self.now, 80.0)
+
+        self.copy(
+            "progress",
+            ["id", "enrollment_id", "item_id", "completed_at", "score"],
+            progress_rows(),
+            len(plan) * per_enrol,
+        )
+        return len(plan), len(plan) * per_enrol
+
+
+def reset_sequences(conn: Any, tables: list[str]) -> None:
+    for table in tables:
+        conn.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
+            )
+        )
+
+
+# ---------------------------------------------------------------------------- measuring
+
+
+def measure(
+    app: Any,
+    path_for: Callable[[random.Random], tuple[int, str]],
+    n: int,
+    headers_for: Callable[[int], dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """Time ``n`` GET requests (after 10 warm-up ones); each picks a user and a path."""
+    from lms.db import db
+
+    client = app.test_client()
+    rng = random.Random(7)
+    statements: list[int] = []
+    counter = [0]
+
+    def count(*_args: Any) -> None:
+        counter[0] += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    timings = []
+    statuses = set()
+    try:
+        for i in range(n + 10):
+            user_id, path = path_for(rng)
+            headers = headers_for(user_id) if headers_for else {}
+            if not headers_for:
+                with client.session_transaction() as session:
+                    session["_user_id"], session["_fresh"] = str(user_id), True
+            counter[0] = 0
+            started = time.perf_counter()
+            response = client.get(path, headers=headers)
+            elapsed = (time.perf_counter() - started) * 1000
+            statuses.add(response.status_code)
+            if i >= 10:
+                timings.append(elapsed)
+                statements.append(counter[0])
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    timings.sort()
+    return {
+        "median": statistics.median(timings),
+        "p95": timings[int(0.95 * (len(timings) - 1))],
+        "queries": (min(statements), max(statements)),
+        "status": sorted(statuses),
+    }
+
+
+def print_table(results: dict[str, dict[str, Any]]) -> None:
+    print()
+    print(f"| page | median ms | p95 ms | SQL statements | HTTP | p95 < {TARGET_P95_MS:.0f} ms |")
+    print("|---|---:|---:|---:|---|---|")
+    for name, r in results.items():
+        low, high = r["queries"]
+        count = str(low) if low == high else f"{low}-{high}"
+        ok = "yes" if r["p95"] < TARGET_P95_MS else "NO"
+        status = ",".join(map(str, r["status"]))
+        print(f"| {name} | {r['median']:.1f} | {r['p95']:.1f} | {count} | {status} | {ok} |")
+
+
+def main() -> int:
+    args = parse_args()
+    base = make_url(args.url)
+    if base.get_backend_name() != "postgresql":
+        sys.exit("The benchmark needs PostgreSQL (LMS_BENCH_DATABASE_URL).")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{args.schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{args.schema}"'))
+    url = base.update_query_dict({"options": f"-csearch_path={args.schema}"})
+    url_text = url.render_as_string(hide_password=False)
+    try:
+        return run(args, url_text)
+    finally:
+        if not args.keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{args.schema}" CASCADE'))
+            print(f"Dropped schema {args.schema}.")
+        admin.dispose()
+
+
+def run(args: argparse.Namespace, url: str) -> int:
+    import flask_migrate
+
+    from lms import create_app
+    from lms.db import db
+
+    config = {
+        "SQLALCHEMY_DATABASE_URI": url,
+        "LMS_SKIP_SCHEMA_CHECK": True,
+        "RATELIMIT_ENABLED": False,
+        "SECRET_KEY": "bench",
+    }
+    app = create_app(config)
+    with app.app_context():
+        flask_migrate.upgrade()
+        from lms.accounts.services import hash_password
+
+        password_hash = hash_password("Bench-password-1")
+        started = time.perf_counter()
+        raw = db.engine.raw_connection()
+        try:
+            counts = Filler(raw.driver_connection, args, password_hash).fill()
+            raw.commit()
+        finally:
+            raw.close()
+        with db.engine.begin() as conn:
+            reset_sequences(
+                conn,
+                [
+                    "users",
+                    "segment_changes",
+                    "organisations",
+                    "memberships",
+                    "courses",
+                    "cohorts",
+                    "course_items",
+                    "programmes",
+                    "enrollments",
+                    "progress",
+                ],
+            )
+            conn.execute(text("ANALYZE"))
+        print(f"Filled in {time.perf_counter() - started:.0f} s: {counts}")
+        db.engine.dispose()
+    app = create_app({**config, "LMS_SKIP_SCHEMA_CHECK": False})  # the start-up check passes
+    results = measure_pages(app, args, counts)
+    print_table(results)
+    return 0 if all(r["p95"] < TARGET_P95_MS for r in results.values()) else 1
+
+
+def measure_pages(app: Any, args: argparse.Namespace, counts: dict[str, int]) -> dict:
+    from lms.accounts.models import User
+    from lms.accounts.services import create_token
+    from lms.db import db
+
+    learners, courses = args.learners, args.courses
+    n_instructors = max(1, courses // 2)
+
+    def learner(rng):
+        return rng.randint(1, learners)
+
+    def teacher_of(course: int) -> int:
+        return learners + 1 + (course - 1) % n_instructors
+
+    with app.app_context():
+        tokens = {}
+        for uid in (learners + 1, 1):
+            user = db.session.get(User, uid)
+            tokens[uid] = create_token(user, user, "bench")[1]
+        db.session.commit()
+    results = {}
+    results["learner dashboard /dashboard"] = measure(
+        app, lambda r: (learner(r), "/dashboard"), args.requests
+    )
+    results["catalogue /catalogue"] = measure(
+        app, lambda r: (learner(r), "/catalogue"), args.requests
+    )
+
+    def course_page(rng):
+        course = rng.randint(1, courses)
+        return teacher_of(course), f"/teach/courses/course-{course}"
+
+    results["instructor course page /teach/courses/<slug>"] = measure(
+        app, course_page, args.requests
+    )
+    api = {uid: {"Authorization": f"Bearer {t}"} for uid, t in tokens.items()}
+    results["API GET /api/v1/courses"] = measure(
+        app, lambda r: (1, "/api/v1/courses"), args.requests, lambda uid: api[1]
+    )
+    results["API GET /api/v1/courses/<slug>/enrollments"] = measure(
+        app,
+        lambda r: (learners + 1, "/api/v1/courses/course-1/enrollments"),
+        args.requests,
+        lambda uid: api[learners + 1],
+    )
+    return results
+
+
+if __name__ == "__main__":
+    sys.exit(main())
