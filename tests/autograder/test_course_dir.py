@@ -85,6 +85,10 @@ def test_autograde_records_scores_like_nbgrader_and_export_works(course, tmp_pat
     rows = {r["student_id"]: r for r in csv.DictReader(out.open())}
     assert rows["alice"]["score"] == "7.0" and rows["alice"]["max_score"] == "9.0"
     assert rows["bob"]["timestamp"].startswith("2026-11-20 10:00:00")
+    feedback = [sys.executable, "-m", "nbgrader", "generate_feedback", "lab", "--student", "bob"]
+    done = subprocess.run(feedback, cwd=course, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr  # formgrader's pipeline reads our autograded/
+    assert (course / "feedback" / "bob" / "lab" / "lab.html").is_file()
 
 
 def test_autograded_directory_has_executed_notebook_and_files(course):
