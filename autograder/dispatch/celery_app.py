@@ -86,14 +86,18 @@ def celery_config(broker: str) -> dict[str, Any]:
     }
 
 
-app = Celery("autograder")
-app.conf.update(celery_config(broker_url()))
+def create_app(broker: str | None = None) -> Celery:
+    """A Celery app with the grading settings (the module's ``app`` is the worker's).
+
+    Producers that need another broker than ``AUTOGRADER_BROKER_URL`` (tests, a portal
+    talking to several clusters) make their own and pass it to :func:`submit`.
+    """
+    celery = Celery("autograder", set_as_current=False)
+    celery.conf.update(celery_config(broker or broker_url()))
+    return celery
 
 
-def configure(broker: str | None = None) -> Celery:
-    """Re-read the settings (after changing the environment) and return the app."""
-    app.conf.update(celery_config(broker or broker_url()))
-    return app
+app = create_app()
 
 
 _EXECUTORS: dict[str, Any] = {}
@@ -180,10 +184,11 @@ def grade_task(self: Any, job_json: str) -> str:
     return grade_job_json(job_json, result_store_from_env(broker_url()))
 
 
-def submit(job: Job) -> AsyncResult:
+def submit(job: Job, celery: Celery | None = None) -> AsyncResult:
     """Send ``job`` to its queue (``resource_class``); the Celery task id is the job id."""
     check_job_id(job.job_id)
-    return grade_task.apply_async(
+    return (celery or app).send_task(
+        TASK_NAME,
         args=[job.to_json()],
         queue=job.resource_class,
         task_id=job.job_id,
@@ -191,16 +196,19 @@ def submit(job: Job) -> AsyncResult:
     )
 
 
-def fetch_result(job_id: str, timeout: float | None = None) -> Result | None:
+def fetch_result(
+    job_id: str, timeout: float | None = None, celery: Celery | None = None
+) -> Result | None:
     """The recorded Result of ``job_id``, waiting up to ``timeout`` s; None if none yet.
 
     A task that failed outside ``grade()`` (hard time limit, lost worker) yields a
     not_gradable Result with Celery's reason, so a consumer always gets a Result.
     """
-    store = result_store_from_env(broker_url())
+    celery = celery or app
+    store = result_store_from_env(celery.conf.broker_url)
     if store is not None and (recorded := store.get(job_id)) is not None:
         return Result.from_json(recorded)
-    async_result = AsyncResult(job_id, app=app)
+    async_result = AsyncResult(job_id, app=celery)
     try:
         value = async_result.get(timeout=timeout, propagate=False) if timeout else None
     except CeleryTimeoutError:

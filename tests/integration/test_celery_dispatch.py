@@ -2,11 +2,15 @@
 
 Needs ``LMS_TEST_REDIS_URL`` (e.g. redis://127.0.0.1:6379/15); that database, and only that
 one, is flushed before and after. Each test starts a real ``python -m autograder.dispatch.worker``
-subprocess (Celery prefork, concurrency 1) running the real grader and executor.
+subprocess (Celery prefork, concurrency 1) running the real grader and executor. With
+``LMS_TEST_AMQP_URL`` too (e.g. amqp://guest:guest@127.0.0.1:5672//) the same tests run with
+RabbitMQ as the broker (results still recorded in the Redis test database); its ``cpu`` queue
+is purged before and after.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -21,6 +25,7 @@ import pytest
 from autograder.contract import Job, Limits, Result
 
 REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "")
+AMQP_URL = os.environ.get("LMS_TEST_AMQP_URL", "")
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.slow,
@@ -65,30 +70,63 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture
-def redis_db(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    """The test Redis database, empty, with the app and the environment pointing at it."""
-    import redis
-
-    from autograder.dispatch import celery_app
-
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    monkeypatch.setenv("AUTOGRADER_BROKER_URL", REDIS_URL)
+@pytest.fixture(
+    params=[
+        "redis",
+        pytest.param(
+            "amqp",
+            marks=pytest.mark.skipif(not AMQP_URL, reason="LMS_TEST_AMQP_URL is not set"),
+        ),
+    ]
+)
+def broker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The broker URL under test, with an empty Redis test db and the environment set."""
+    url = REDIS_URL if request.param == "redis" else AMQP_URL
+    monkeypatch.setenv("AUTOGRADER_BROKER_URL", url)
+    monkeypatch.setenv("AUTOGRADER_RESULT_BACKEND", REDIS_URL)
+    monkeypatch.setenv("AUTOGRADER_RESULT_STORE_URL", REDIS_URL)
     monkeypatch.setenv("AUTOGRADER_VISIBILITY_TIMEOUT_S", str(VISIBILITY_TIMEOUT_S))
-    monkeypatch.delenv("AUTOGRADER_RESULT_STORE_URL", raising=False)
     from autograder.execute import sandbox_status
 
     if not sandbox_status().available:
         monkeypatch.setenv("AUTOGRADER_EXECUTOR", "unsandboxed")
         monkeypatch.setenv("AUTOGRADER_ALLOW_UNSANDBOXED", "1")
-    celery_app.configure(REDIS_URL)
-    yield client
-    client.flushdb()
+    _empty(url)
+    yield url
+    _empty(url)
+
+
+def _empty(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    if url.startswith("amqp"):
+        import kombu
+        from amqp.exceptions import NotFound
+
+        with kombu.Connection(url) as conn, contextlib.suppress(NotFound):
+            conn.default_channel.queue_purge("cpu")  # absent before the first worker
 
 
 @pytest.fixture
-def start_worker(tmp_path: Path, redis_db: object) -> Iterator[Callable[[], subprocess.Popen]]:
+def redis_db(broker: str) -> object:
+    import redis
+
+    return redis.Redis.from_url(REDIS_URL)
+
+
+@pytest.fixture
+def producer(broker: str) -> Iterator[object]:
+    """A Celery app for this broker, as the portal would hold one."""
+    from autograder.dispatch.celery_app import create_app
+
+    celery = create_app(broker)
+    yield celery
+    celery.close()
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path, broker: str) -> Iterator[Callable[[], subprocess.Popen]]:
     """Start Celery grading workers (own process group each); all are killed at the end."""
     started: list[subprocess.Popen] = []
 
@@ -147,57 +185,57 @@ def _result_keys(client: object) -> list[bytes]:
 
 
 def test_job_is_graded_through_a_real_worker(
-    start_worker: Callable, make_job: Callable, redis_db: object
+    start_worker: Callable, make_job: Callable, redis_db: object, producer: object
 ) -> None:
     from autograder.dispatch.celery_app import fetch_result, submit
 
     start_worker()
-    submit(make_job("celery-ok", CORRECT))
-    result = fetch_result("celery-ok", timeout=90)
+    submit(make_job("celery-ok", CORRECT), producer)
+    result = fetch_result("celery-ok", timeout=90, celery=producer)
     assert isinstance(result, Result)
     assert result.status == "graded" and result.earned == 1.0 and result.attempt == 1
     assert _result_keys(redis_db) == [b"autograder:result:celery-ok"]
 
 
-def test_malformed_job_gets_a_not_gradable_result(start_worker: Callable) -> None:
-    from autograder.dispatch.celery_app import grade_task
+def test_malformed_job_gets_a_not_gradable_result(start_worker: Callable, producer: object) -> None:
+    from autograder.dispatch.celery_app import TASK_NAME
 
     start_worker()
-    reply = grade_task.apply_async(args=['{"job_id": "bad-1", "oops": 1}'], queue="cpu")
+    reply = producer.send_task(TASK_NAME, args=['{"job_id": "bad-1", "oops": 1}'], queue="cpu")
     result = Result.from_json(reply.get(timeout=60))
     assert result.job_id == "bad-1" and result.status == "not_gradable"
     assert "unknown field" in result.reason
 
 
 def test_killed_pool_child_mid_job_is_redelivered_and_graded_once(
-    start_worker: Callable, make_job: Callable, redis_db: object
+    start_worker: Callable, make_job: Callable, redis_db: object, producer: object
 ) -> None:
     from autograder.dispatch.celery_app import fetch_result, submit
 
     worker = start_worker()
-    submit(make_job("celery-child", SLOW))
+    submit(make_job("celery-child", SLOW), producer)
     _grading_started(redis_db, "celery-child")
     children = subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True)
     (child,) = children.stdout.split()
     os.kill(int(child), signal.SIGKILL)
-    result = fetch_result("celery-child", timeout=120)
+    result = fetch_result("celery-child", timeout=120, celery=producer)
     assert isinstance(result, Result) and result.status == "graded" and result.earned == 1.0
     assert result.attempt == 2
     assert _result_keys(redis_db) == [b"autograder:result:celery-child"]
 
 
 def test_killed_worker_job_is_redelivered_to_a_new_worker_and_graded_once(
-    start_worker: Callable, make_job: Callable, redis_db: object
+    start_worker: Callable, make_job: Callable, redis_db: object, producer: object
 ) -> None:
     from autograder.dispatch.celery_app import fetch_result, submit
 
     first = start_worker()
-    submit(make_job("celery-whole", SLOW))
+    submit(make_job("celery-whole", SLOW), producer)
     _grading_started(redis_db, "celery-whole")
     os.killpg(first.pid, signal.SIGKILL)
     first.wait(10)
     start_worker()
-    result = fetch_result("celery-whole", timeout=VISIBILITY_TIMEOUT_S + 120)
+    result = fetch_result("celery-whole", timeout=VISIBILITY_TIMEOUT_S + 120, celery=producer)
     assert isinstance(result, Result) and result.status == "graded" and result.earned == 1.0
     assert result.attempt == 2
     assert _result_keys(redis_db) == [b"autograder:result:celery-whole"]
