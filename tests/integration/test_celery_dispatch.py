@@ -239,3 +239,16 @@ def test_killed_worker_job_is_redelivered_to_a_new_worker_and_graded_once(
     assert isinstance(result, Result) and result.status == "graded" and result.earned == 1.0
     assert result.attempt == 2
     assert _result_keys(redis_db) == [b"autograder:result:celery-whole"]
+
+
+def test_result_store_keeps_the_first_result_and_counts_attempts(redis_db: object) -> None:
+    from autograder.dispatch.common import not_gradable
+    from autograder.dispatch.results import ResultStore
+
+    store = ResultStore(REDIS_URL)
+    assert store.get("j1") is None
+    assert [store.next_attempt("j1"), store.next_attempt("j1")] == [1, 2]
+    first = not_gradable("j1", "first", attempt=1)
+    assert store.record(first) == first.to_json()
+    assert store.record(not_gradable("j1", "second", attempt=2)) == first.to_json()
+    assert store.get("j1") == first.to_json()
