@@ -128,44 +128,106 @@ def _assignment_notebooks(coursedir: Any, assignment: str) -> list[str]:
 def record_results(
     coursedir: Any, assignment: str, graded: Iterable[tuple[Submission, Result | None]]
 ) -> None:
-    """Write all grades of a batch to the gradebook in one session, as SaveAutoGrades does.
+    """Write all grades of a batch to the gradebook in ONE transaction, as SaveAutoGrades would.
 
     ``None`` as the result means the notebook was not submitted: every grade becomes 0 without
     manual grading, like nbgrader. A "not_gradable" result leaves that notebook's grades
     untouched (an infrastructure failure is never recorded as a zero). Manual scores already
-    in the gradebook are kept and mark the grade for review, as nbgrader does.
+    in the gradebook are kept and mark the grade for review, as nbgrader does. Rows are
+    created like ``Gradebook.add_submission`` and updated in bulk (nbgrader's per-call helpers
+    commit on every call, which costs seconds for a class).
     """
+    graded = list(graded)
     template = load_template_file(template_path(Path(coursedir.root), assignment))
     with gradebook(coursedir) as gb:
-        seen: set[str] = set()
+        stamps = {sub.student_id: sub.timestamp for sub, _ in graded}
+        _ensure_submissions(gb, assignment, stamps)
+        grades, comments = _rows(gb, assignment, set(stamps))
         for sub, result in graded:
-            if sub.student_id not in seen:
-                seen.add(sub.student_id)
-                gb.update_or_create_student(sub.student_id)
-                kwargs = {"timestamp": sub.timestamp} if sub.timestamp else {}
-                gb.update_or_create_submission(assignment, sub.student_id, **kwargs)
             cells = template["notebooks"].get(sub.notebook_name, {}).get("cells", [])
-            _record_notebook(gb, assignment, sub, result, cells)
+            rows = (grades, comments)
+            _record_notebook(rows, sub, result, cells)
         gb.db.commit()
 
 
+def _ensure_submissions(gb: Any, assignment: str, stamps: dict[str, str | None]) -> None:
+    from nbgrader.api import Comment, Grade, Student, SubmittedAssignment, SubmittedNotebook
+    from nbgrader.utils import parse_utc
+
+    db = gb.db
+    aobj = gb.find_assignment(assignment)
+    known = {sid for (sid,) in db.query(Student.id).filter(Student.id.in_(list(stamps)))}
+    for sid in sorted(set(stamps) - known):
+        db.add(Student(id=sid))
+    db.flush()
+    subs = {
+        s.student_id: s
+        for s in db.query(SubmittedAssignment).filter(SubmittedAssignment.assignment_id == aobj.id)
+    }
+    for sid, stamp in stamps.items():
+        sub = subs.get(sid)
+        if sub is None:  # mirrors Gradebook.add_submission, without its commit
+            sub = SubmittedAssignment(assignment=aobj, student=db.get(Student, sid))
+            for nb in aobj.notebooks:
+                snb = SubmittedNotebook(notebook=nb, assignment=sub)
+                for cell in nb.grade_cells:
+                    Grade(cell_id=cell.id, notebook=snb)
+                for cell in [*nb.solution_cells, *nb.task_cells]:
+                    Comment(cell_id=cell.id, notebook=snb)
+                for cell in nb.task_cells:
+                    Grade(cell_id=cell.id, notebook=snb)
+            db.add(sub)
+        if stamp:
+            sub.timestamp = parse_utc(stamp)
+    db.flush()
+
+
+def _rows(gb: Any, assignment: str, students: set[str]) -> tuple[dict, dict]:
+    """(student, notebook, cell name) -> Grade, and -> Comment, for the batch's students."""
+    from nbgrader.api import (
+        Assignment,
+        BaseCell,
+        Comment,
+        Grade,
+        Notebook,
+        SubmittedAssignment,
+        SubmittedNotebook,
+    )
+
+    out = []
+    for model in (Grade, Comment):
+        query = (
+            gb.db.query(model, SubmittedAssignment.student_id, Notebook.name, BaseCell.name)
+            .join(BaseCell, BaseCell.id == model.cell_id)
+            .join(SubmittedNotebook, SubmittedNotebook.id == model.notebook_id)
+            .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
+            .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)
+            .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+            .filter(Assignment.name == assignment)
+            .filter(SubmittedAssignment.student_id.in_(list(students)))
+        )
+        out.append({(sid, nb, cell): row for row, sid, nb, cell in query})
+    return out[0], out[1]
+
+
 def _record_notebook(
-    gb: Any, assignment: str, sub: Submission, result: Result | None, cells: list[dict]
+    rows: tuple[dict, dict], sub: Submission, result: Result | None, cells: list[dict]
 ) -> None:
     if result is not None and result.status == "not_gradable":
         return
+    grades, comments = rows
     scored = {c.cell_id: c for c in result.cells} if result is not None else {}
     unanswered = _unanswered(sub, cells) if result is not None else set()
     for cell in cells:
         gid, kind = cell["grade_id"], cell["kind"]
-        if kind in ("test", "manual"):
-            grade = gb.find_grade(gid, sub.notebook_name, assignment, sub.student_id)
+        key = (sub.student_id, sub.notebook_name, gid)
+        if kind in ("test", "manual") and key in grades:
+            grade = grades[key]
             grade.auto_score = _auto_score(scored.get(gid), gid in unanswered, result is None)
             grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
-        if kind in ("answer", "manual", "task") and result is not None:
-            comment = gb.find_comment(gid, sub.notebook_name, assignment, sub.student_id)
+        if kind in ("answer", "manual", "task") and result is not None and key in comments:
             no_response = kind != "task" and gid in unanswered
-            comment.auto_comment = NO_RESPONSE if no_response else None
+            comments[key].auto_comment = NO_RESPONSE if no_response else None
 
 
 def _auto_score(cell: CellResult | None, unanswered: bool, missing: bool) -> float | None:
