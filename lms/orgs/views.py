@@ -60,7 +60,7 @@ def _sponsor_form(members: list[Membership], **kwargs: object) -> SponsorForm:
     courses = catalog_queries.list_courses(per_page=catalog_queries.MAX_PER_PAGE)
     return SponsorForm(
         members=[(str(m.user.id), f"{m.user.name} <{m.user.email}>") for m in members],
-        courses=[(c.slug, c.title(current_locale())) for c in courses],
+        courses=sorted(((c.slug, c.title(current_locale())) for c in courses), key=lambda c: c[1]),
         **kwargs,
     )
 
