@@ -124,11 +124,20 @@ def test_nbgrader_sample_submissions_score_like_nbgrader(tmp_path, executor):
         {
             "foo": {"p1.ipynb": NBGRADER_FILES / "submitted-unchanged.ipynb"},
             "bar": {"p1.ipynb": NBGRADER_FILES / "submitted-changed.ipynb"},
+            "gc": {"p1.ipynb": NBGRADER_FILES / "submitted-grade-cell-changed.ipynb"},
+            "lc": {"p1.ipynb": NBGRADER_FILES / "submitted-locked-cell-changed.ipynb"},
+            "spam": {"p1.ipynb": NBGRADER_FILES / "submitted-cheat-attempt.ipynb"},
+            "eggs": {"p1.ipynb": NBGRADER_FILES / "submitted-cheat-attempt-alternative.ipynb"},
         },
     )
     out = compare(root, "ps1", executor)
-    totals = {s: sum(v or 0 for k, v in out["ours"].items() if k[0] == s) for s in ("foo", "bar")}
-    assert totals == {"foo": 1.0, "bar": 2.0}  # what nbgrader's own test expects
+    students = ("foo", "bar", "spam", "eggs")
+    totals = {s: sum(v or 0 for k, v in out["ours"].items() if k[0] == s) for s in students}
+    assert totals == {"foo": 1.0, "bar": 2.0, "spam": 1.0, "eggs": 1.0}  # nbgrader's own test
+    results = out["report"].results
+    for student in ("gc", "lc"):  # edited test/locked cells: restored like nbgrader, and flagged
+        assert results[(student, "p1")].status == "needs_review"
+        assert any("was edited" in f for f in results[(student, "p1")].flags)
 
 
 @pytest.mark.slow
