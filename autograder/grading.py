@@ -37,15 +37,19 @@ _STOP_REASONS = {
 }
 
 
-def grade(job: Job, *, executor: Any | None = None) -> Result:
+def grade(job: Job, *, executor: Any | None = None, gpu_device: str | None = None) -> Result:
     """Grade one job. Never raises; see the module docstring for the contract.
 
     ``executor``: an :class:`autograder.execute.Executor` to reuse (a worker keeps one);
     when None, one is created from ``AUTOGRADER_EXECUTOR`` and closed afterwards.
+    ``gpu_device``: the GPU (or MIG slice) for a "gpu" job; default: this process's
+    ``CUDA_VISIBLE_DEVICES``, which the dispatchers pin per worker.
     """
     started = time.perf_counter()
+    if job.resource_class == "gpu" and gpu_device is None:
+        gpu_device = os.environ.get("CUDA_VISIBLE_DEVICES") or None
     try:
-        result = _grade(job, executor)
+        result = _grade(job, executor, gpu_device)
     except Exception as exc:  # a bug or an unexpected infrastructure failure
         log.exception("grading job %s failed", job.job_id)
         result = not_gradable(job, f"internal error while grading: {type(exc).__name__}: {exc}")
@@ -58,7 +62,7 @@ def not_gradable(job: Job, reason: str) -> Result:
     return Result(job.job_id, "not_gradable", 0.0, 0.0, [], "", [], reason=reason)
 
 
-def _grade(job: Job, executor: Any | None) -> Result:
+def _grade(job: Job, executor: Any | None, gpu_device: str | None) -> Result:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     try:
@@ -85,7 +89,7 @@ def _grade(job: Job, executor: Any | None) -> Result:
             return not_gradable(job, f"could not prepare the working directory: {exc}")
         t1 = time.perf_counter()
         timings["workdir"] = t1 - t0 - timings["prepare"]
-        execution = _execute(job, plan, workdir, executor)
+        execution = _execute(job, plan, workdir, executor, gpu_device)
         timings["execute"] = time.perf_counter() - t1
     if isinstance(execution, str):
         return not_gradable(job, execution)
@@ -155,7 +159,9 @@ def _place(path: Path, target: Path, link: bool) -> None:
     os.chmod(target, 0o644)
 
 
-def _execute(job: Job, plan: Plan, workdir: Path, executor: Any | None) -> Any:
+def _execute(
+    job: Job, plan: Plan, workdir: Path, executor: Any | None, gpu_device: str | None
+) -> Any:
     """Run the code cells; returns the Execution, or a string saying why nothing could run."""
     from autograder.execute import CodeCell, get_executor
 
@@ -165,7 +171,11 @@ def _execute(job: Job, plan: Plan, workdir: Path, executor: Any | None) -> Any:
         if own:
             executor = get_executor()
         execution = executor.run(
-            cells, workdir=workdir, limits=job.limits, resource_class=job.resource_class
+            cells,
+            workdir=workdir,
+            limits=job.limits,
+            resource_class=job.resource_class,
+            gpu_device=gpu_device if job.resource_class == "gpu" else None,
         )
     except Exception as exc:
         log.exception("executor failed for job %s", job.job_id)

@@ -324,3 +324,17 @@ def test_smuggled_hidden_test_source_is_redacted_from_feedback(job_for, correct)
     result = grade(job_for(correct), executor=InProcessExecutor({"scale_answer": run}))
     assert "mean(DATA)" not in result.feedback_html
     assert "[hidden]" in result.feedback_html
+
+
+def test_gpu_job_gets_the_worker_gpu_slot(job_for, correct, monkeypatch):
+    seen = []
+
+    class Gpu(InProcessExecutor):
+        def run(self, cells, *, gpu_device=None, resource_class="cpu", **kw):
+            seen.append((resource_class, gpu_device))
+            return super().run(cells, **kw)
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "MIG-1234")
+    grade(job_for(correct, resource_class="gpu"), executor=Gpu())
+    grade(job_for(correct), executor=Gpu())
+    assert seen == [("gpu", "MIG-1234"), ("cpu", None)]
