@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import queue
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,6 +148,21 @@ class JobCgroup:
                 return False
             time.sleep(0.005)
 
+    def signal_all(self) -> None:
+        """Send SIGKILL to every member once. When the job's PID-namespace init is among them
+        the kernel kills the rest of the namespace, so no student code runs after this."""
+        if self.support.version == 2:
+            _write(self.dirs[0] / "cgroup.kill", "1", optional=True)
+        for pid in self.pids():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+
+    def destroy_later(self) -> None:
+        """SIGKILL everything now; wait for the exits and remove the directories in the
+        background (dying processes take a few ms each to release their memory)."""
+        self.signal_all()
+        _janitor().put(self)
+
     def destroy(self) -> None:
         """Kill what is left and remove the directories (idempotent)."""
         self.kill()
@@ -160,8 +177,43 @@ class JobCgroup:
                     time.sleep(0.01)
 
 
-def remove_stale(prefix: str, support: CgroupSupport | None = None) -> int:
-    """Kill and remove job groups named ``prefix*`` left by a crashed worker; return how many."""
+class _Janitor:
+    """One daemon thread per process that finishes :meth:`JobCgroup.destroy_later`."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[JobCgroup] = queue.Queue()
+        threading.Thread(target=self._loop, name="cgroup-janitor", daemon=True).start()
+
+    def put(self, group: JobCgroup) -> None:
+        self.queue.put(group)
+
+    def _loop(self) -> None:
+        while True:
+            group = self.queue.get()
+            try:
+                group.destroy()
+            finally:
+                self.queue.task_done()
+
+    def wait(self) -> None:
+        self.queue.join()
+
+
+@functools.cache
+def _janitor() -> _Janitor:
+    return _Janitor()
+
+
+def wait_for_cleanup() -> None:
+    """Block until every group handed to :meth:`JobCgroup.destroy_later` is gone."""
+    _janitor().wait()
+
+
+def remove_orphaned_groups(support: CgroupSupport | None = None) -> int:
+    """Kill and remove job groups (``w<pid>-…``) whose grader process is gone; return how many.
+
+    A grader killed mid-job cannot clean up; the next executor started on the host does.
+    """
     support = support or cgroup_support()
     if not support.available:
         return 0
@@ -173,10 +225,26 @@ def remove_stale(prefix: str, support: CgroupSupport | None = None) -> int:
     removed = 0
     with contextlib.suppress(OSError):
         for entry in base.iterdir():
-            if entry.is_dir() and entry.name.startswith(prefix):
+            owner = entry.name[1:].split("-", 1)[0]
+            if (
+                entry.is_dir()
+                and entry.name.startswith("w")
+                and owner.isdigit()
+                and not _alive(int(owner))
+            ):
                 JobCgroup(support, entry.name).destroy()
                 removed += 1
     return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _enable_controllers(node: Path) -> None:

@@ -27,8 +27,13 @@ from autograder.execute import CodeCell, get_executor, sandbox_status  # noqa: E
 NOTEBOOKS = {
     "trivial": [CodeCell("a", "pass")],
     "numpy+pandas": [
-        CodeCell("a", "import numpy as np, pandas as pd\ndf = pd.DataFrame({'x': np.arange(100)})\nanswer = df.x.mean()"),
-        CodeCell("t", "from numpy.testing import assert_allclose\nassert_allclose(answer, 49.5)", "test"),
+        CodeCell(
+            "a",
+            "import numpy as np, pandas as pd\ndf = pd.DataFrame({'x': np.arange(100)})\nanswer = df.x.mean()",
+        ),
+        CodeCell(
+            "t", "from numpy.testing import assert_allclose\nassert_allclose(answer, 49.5)", "test"
+        ),
     ],
 }
 RUNAWAY = [CodeCell("a", "while True: pass"), CodeCell("b", "print('next')")]
@@ -57,7 +62,9 @@ def main() -> None:
     for name in args.executors.split(","):
         began = time.perf_counter()
         executor = get_executor(name, allow_unsandboxed=True)
-        executor.run(NOTEBOOKS["trivial"], workdir=workdir, limits=limits)  # warm-up (starts the zygote)
+        executor.run(
+            NOTEBOOKS["trivial"], workdir=workdir, limits=limits
+        )  # warm-up (starts the zygote)
         startup = time.perf_counter() - began
         with executor:
             for label, cells in NOTEBOOKS.items():
@@ -65,10 +72,14 @@ def main() -> None:
                 rows.append((name, label, statistics.median(times), min(times)))
             began = time.perf_counter()
             runaway = executor.run(RUNAWAY, workdir=workdir, limits=Limits(cell_timeout_s=1.0))
-            rows.append((name, "runaway cell (1 s limit)", time.perf_counter() - began, float("nan")))
+            rows.append(
+                (name, "runaway cell (1 s limit)", time.perf_counter() - began, float("nan"))
+            )
             assert [c.status for c in runaway.cells] == ["timeout", "ok"], runaway
         rows.append((name, "first job incl. start-up", startup, float("nan")))
-    print(f"\n{'executor':<12} {'notebook':<26} {'median ms':>10} {'min ms':>8}   ({args.runs} runs)")
+    print(
+        f"\n{'executor':<12} {'notebook':<26} {'median ms':>10} {'min ms':>8}   ({args.runs} runs)"
+    )
     for name, label, med, low in rows:
         print(f"{name:<12} {label:<26} {med * 1000:>10.1f} {low * 1000:>8.1f}")
 

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from autograder.cgroups import remove_orphaned_groups
 from autograder.contract import Limits
 from autograder.execute import CodeCell, Execution, Executor, SandboxUnavailable, register_executor
 from autograder.sandbox import sandbox_status
@@ -42,6 +43,8 @@ class ZygoteExecutor(Executor):
         status = sandbox_status()
         if not status.available:
             raise SandboxUnavailable(str(status))
+        if remove_orphaned_groups():
+            log.warning("removed job cgroups left behind by a grader that died")
         self.preimport = (
             preimport if preimport is not None else os.environ.get("AUTOGRADER_PREIMPORT", "")
         )

@@ -173,6 +173,7 @@ def build_shell() -> tuple[GradingShell, Guard]:
     config.InteractiveShell.warn_venv = False
     shell = GradingShell.instance(config=config)
     shell.user_ns["__name__"] = "__main__"
+    _RUN_CELL(shell, "pass", store_history=False, silent=True)  # initialise lazy shell state
     return shell, Guard(shell)
 
 

@@ -85,7 +85,7 @@ class PreparedJob:
 
     def destroy(self) -> None:
         self.close_child_fds()
-        self.cgroup.destroy()
+        self.cgroup.destroy_later()
         for fd in (self.cmd_w, self.res_r):
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -154,16 +154,24 @@ class JobSession:
         return exc.status
 
     def _await_ready(self) -> None:
+        # "spawned" (from the supervisor) and "ready" (from the runner) race: wait for both.
+        # No student code runs before the first cell is sent, so both are trustworthy.
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            frame = self._read(deadline, startup=True)
+        ready = False
+        while not (ready and self.runner_pid is not None):
+            try:
+                frame = self._read(deadline, startup=True)
+            except FrameTimeout:
+                raise JobDied(
+                    "sandbox_error", "not_run", "the sandbox did not start in time"
+                ) from None
             op = frame.get("op")
             if op == "spawned" and self.runner_pid is None:
                 self.runner_pid = int(frame["pid"])
             elif op == "sandbox_error":
                 raise JobDied("sandbox_error", "not_run", str(frame.get("message")))
             elif op == "ready":
-                return
+                ready = True
 
     def _read(self, deadline: float, startup: bool = False) -> dict[str, Any]:
         try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.cgroups import cgroup_support, parent_name
+from autograder.cgroups import cgroup_support, parent_name, wait_for_cleanup
 from autograder.contract import Limits
 from autograder.execute import CodeCell, get_executor, sandbox_status
 from autograder.sandbox import python_ro_paths
@@ -122,6 +122,7 @@ def test_nothing_is_left_in_the_cgroup_hierarchy(zygote, workdir):
         workdir=workdir,
         limits=LIMITS,
     )
+    wait_for_cleanup()
     support = cgroup_support()
     base = support.root / ("pids" if support.version == 1 else "") / parent_name()
     mine = [d for d in base.iterdir() if d.is_dir() and d.name.startswith(f"w{os.getpid()}-")]
