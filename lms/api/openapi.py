@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import current_app
 
+_S, _I, _B = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -20,6 +22,12 @@ def _list_of(name: str) -> dict[str, Any]:
     return {"type": "object", "properties": {"items": {"type": "array", "items": _ref(name)}}}
 
 
+def _page_of(name: str) -> dict[str, Any]:
+    schema = _list_of(name)
+    schema["properties"] |= {"page": _I, "per_page": _I, "total": _I}
+    return schema
+
+
 def _errors(*codes: int) -> dict[str, Any]:
     return {str(c): {"$ref": f"#/components/responses/E{c}"} for c in codes}
 
@@ -29,17 +37,20 @@ _FILTERS = [
     {"name": "track", "in": "query", "schema": _ref("Track")},
     {"name": "segment", "in": "query", "schema": _ref("Segment")},
 ]
+_PAGING = [
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+    {
+        "name": "per_page",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 100},
+    },
+]
 _COURSE_FILTERS = [
     *_FILTERS,
     {"name": "level", "in": "query", "schema": _ref("Level")},
     {"name": "gpu", "in": "query", "schema": {"type": "boolean"}},
     {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "title contains"},
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-    {
-        "name": "per_page",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 200},
-    },
+    *_PAGING,
 ]
 _PUBLIC: list[dict[str, list[str]]] = [{}, {"bearer": []}]
 _TOKEN: list[dict[str, list[str]]] = [{"bearer": []}]
@@ -89,7 +100,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "summary": "Published courses of the catalogue",
             "security": _PUBLIC,
             "parameters": _COURSE_FILTERS,
-            "responses": {"200": _json(_list_of("Course"), "Courses")} | _errors(401, 422),
+            "responses": {"200": _json(_page_of("Course"), "Courses")} | _errors(401, 422),
         }
     },
     "/api/v1/courses/{slug}": {
@@ -105,9 +116,9 @@ PATHS: dict[str, dict[str, Any]] = {
             "summary": "Enrolments of a course (its instructors and admins; organisation "
             "managers see their current members only)",
             "security": _TOKEN,
-            "parameters": [_SLUG],
-            "responses": {"200": _json(_list_of("Enrollment"), "Enrolments")}
-            | _errors(401, 403, 404),
+            "parameters": [_SLUG, *_PAGING],
+            "responses": {"200": _json(_page_of("Enrollment"), "Enrolments")}
+            | _errors(401, 403, 404, 422),
         },
         "post": {
             "summary": "Enrol yourself, or (instructors, admins, organisation managers) "
@@ -144,7 +155,6 @@ def _obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, 
     return schema
 
 
-_S, _I, _B = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
 _NS, _NI = {"type": ["string", "null"]}, {"type": ["integer", "null"]}
 
 SCHEMAS: dict[str, Any] = {

@@ -81,10 +81,8 @@ def programs() -> Any:
 @api_bp.get("/courses")
 def courses() -> Any:
     filters = queries.CatalogueFilter.parse(request.args)
-    page = _int_arg("page", 1)
-    per_page = _int_arg("per_page", 100)
-    items = queries.list_courses(filters, page, per_page)
-    return jsonify({"items": [course_json(c) for c in items], "page": page})
+    found = queries.list_courses(filters, _int_arg("page", 1), _int_arg("per_page", 100))
+    return jsonify({"items": [course_json(c) for c in found], **_page_info(found)})
 
 
 @api_bp.get("/courses/<slug>")
@@ -97,8 +95,10 @@ def course(slug: str) -> Any:
 def course_enrollments(slug: str) -> Any:
     actor = current_api_user()
     found = get_course(actor, slug)
-    items = queries.list_enrollments(actor, found)
-    return jsonify({"items": [enrollment_json(e) for e in items]})
+    page = queries.list_enrollments(
+        actor, found, page=_int_arg("page", 1), per_page=_int_arg("per_page", 100)
+    )
+    return jsonify({"items": [enrollment_json(e) for e in page], **_page_info(page)})
 
 
 @api_bp.post("/courses/<slug>/enrollments")
@@ -147,6 +147,10 @@ def _sponsor_org(actor: User, course: Any, target: User, slug: str | None) -> An
     raise Forbidden(
         "not_org_member", _l("This person is not a current member of your organisation.")
     )
+
+
+def _page_info(page: queries.Page) -> dict[str, int]:
+    return {"page": page.page, "per_page": page.per_page, "total": page.total}
 
 
 def _int_arg(name: str, default: int) -> int:

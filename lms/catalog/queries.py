@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from lms.catalog.models import (
     Course,
     Enrollment,
@@ -28,6 +28,35 @@ from lms.orgs.models import Membership
 from lms.orgs.services import managed_org_ids
 
 MAX_PER_PAGE = 200
+DEFAULT_PER_PAGE = 30
+
+
+class Page(list):
+    """One page of results: a list of the items, plus what a pager needs."""
+
+    def __init__(self, items: list, page: int, per_page: int, total: int):
+        super().__init__(items)
+        self.page, self.per_page, self.total = page, per_page, total
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+def paginate(stmt: Select, page: int = 1, per_page: int = DEFAULT_PER_PAGE) -> Page:
+    """Run ``stmt`` for one page (two statements: the count and the rows)."""
+    page, per_page = max(page, 1), max(1, min(per_page, MAX_PER_PAGE))
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(list(items), page, per_page, total or 0)
 
 
 @dataclass(frozen=True)
@@ -101,16 +130,11 @@ def course_query(filters: CatalogueFilter) -> Select:
 
 
 def list_courses(
-    filters: CatalogueFilter | None = None, page: int = 1, per_page: int = 100
-) -> list[Course]:
-    """One page of published courses matching ``filters`` (2 statements with a segment)."""
-    per_page = max(1, min(per_page, MAX_PER_PAGE))
-    stmt = (
-        course_query(filters or CatalogueFilter())
-        .limit(per_page)
-        .offset((max(page, 1) - 1) * per_page)
-    )
-    return list(db.session.scalars(stmt))
+    filters: CatalogueFilter | None = None, page: int = 1, per_page: int = DEFAULT_PER_PAGE
+) -> Page:
+    """One ``Page`` of published courses matching ``filters`` (2 statements, 5 with a
+    segment filter)."""
+    return paginate(course_query(filters or CatalogueFilter()), page, per_page)
 
 
 def list_programmes(filters: CatalogueFilter | None = None) -> list[Programme]:
@@ -131,8 +155,15 @@ def list_programmes(filters: CatalogueFilter | None = None) -> list[Programme]:
     return programmes
 
 
-def list_enrollments(actor: User, course: Course, today: date | None = None) -> list[Enrollment]:
-    """The course's enrolments that ``actor`` may see, with users and cohorts loaded.
+def list_enrollments(
+    actor: User,
+    course: Course,
+    today: date | None = None,
+    page: int = 1,
+    per_page: int = MAX_PER_PAGE,
+) -> Page:
+    """One ``Page`` of the course's enrolments that ``actor`` may see, oldest first, with
+    users, cohorts and sponsors loaded.
 
     Course managers see all; an organisation manager sees only people who are current
     members of an organisation they manage. Others: ``Forbidden``.
@@ -142,7 +173,11 @@ def list_enrollments(actor: User, course: Course, today: date | None = None) -> 
     stmt = (
         select(Enrollment)
         .where(Enrollment.course_id == course.id)
-        .options(selectinload(Enrollment.user), selectinload(Enrollment.cohort))
+        .options(
+            selectinload(Enrollment.user),
+            selectinload(Enrollment.cohort),
+            selectinload(Enrollment.sponsor_org),
+        )
         .order_by(Enrollment.id)
     )
     if not can_manage_course(actor, course):
@@ -153,8 +188,4 @@ def list_enrollments(actor: User, course: Course, today: date | None = None) -> 
             or_(Membership.ended_on.is_(None), Membership.ended_on >= today),
         )
         stmt = stmt.where(Enrollment.user_id.in_(members))
-    return list(db.session.scalars(stmt))
-
-
-def is_staff(user: User | None) -> bool:
-    return user is not None and user.role in (Role.ADMIN, Role.INSTRUCTOR)
+    return paginate(stmt, page, per_page)

@@ -24,7 +24,7 @@ from lms.catalog.models import (
     ProgrammeCourse,
     Progress,
 )
-from lms.catalog.queries import list_enrollments
+from lms.catalog.queries import Page, list_enrollments
 from lms.catalog.services import COUNTED
 from lms.db import db, utcnow
 
@@ -183,10 +183,12 @@ def instructor_dashboard(user: User) -> list[TaughtCourse]:
     return [TaughtCourse(c, counts.get(c.id, 0)) for c in courses]
 
 
-def course_roster(actor: User, course: Course) -> list[CourseProgress]:
-    """The course's enrolments that ``actor`` may see (``list_enrollments`` rules) with each
-    learner's progress. Five SQL statements; ``Forbidden`` for others."""
-    enrollments = list_enrollments(actor, course)
+def course_roster(actor: User, course: Course, page: int = 1, per_page: int = 50) -> Page:
+    """One ``Page`` (a list with ``page``, ``pages``, ``total``, ``has_next``) of the
+    course's enrolments that ``actor`` may see (``list_enrollments`` rules), each with the
+    learner's progress. A fixed number of SQL statements; ``Forbidden`` for others."""
+    enrollments = list_enrollments(actor, course, page=page, per_page=per_page)
     total = _item_totals([course.id]).get(course.id, 0)
-    done = _done_counts([e.id for e in enrollments]) if enrollments else {}
-    return [CourseProgress(e, done.get(e.id, 0), total) for e in enrollments]
+    done = _done_counts([e.id for e in enrollments])
+    items = [CourseProgress(e, done.get(e.id, 0), total) for e in enrollments]
+    return Page(items, enrollments.page, enrollments.per_page, enrollments.total)

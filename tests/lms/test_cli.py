@@ -14,6 +14,12 @@ from lms.orgs.services import current_memberships
 
 
 @pytest.fixture
+def app_config():
+    # English messages, so the assertions below can read them; Korean is checked apart.
+    return {"BABEL_DEFAULT_LOCALE": "en"}
+
+
+@pytest.fixture
 def cli(app):
     runner = app.test_cli_runner()
 
@@ -168,3 +174,14 @@ def test_demo_covers_every_org_kind_and_track(cli):
     tracks = set(db.session.scalars(select(Programme.track)))
     assert kinds == {"company", "school", "university", "agency"}
     assert len(tracks) == 5
+
+
+def test_errors_are_in_korean_by_default(app, make_user, password):
+    app.config["BABEL_DEFAULT_LOCALE"] = "ko"
+    make_user(email="taken@example.com")
+    runner = app.test_cli_runner()
+    args = ["users", "create", "taken@example.com", "--password-stdin"]
+    result = runner.invoke(args=args, input=password)
+    assert result.exit_code == 1
+    assert "already exists" not in result.output
+    assert any("\uac00" <= ch <= "\ud7a3" for ch in result.output)  # Hangul syllables
