@@ -191,12 +191,15 @@ def _note_duplicate_ids(sub_cells: list[dict], plan: Plan) -> None:
 def _planned(tcell: dict, sub: dict[str, Any] | None, plan: Plan) -> PlannedCell:
     gid, kind = tcell["grade_id"], tcell["kind"]
     role = {"test": "test", "locked": "setup"}.get(kind, "student")
-    if kind in ("test", "locked", "task"):
+    if kind in ("test", "locked") or (kind == "task" and tcell["locked"]):
         if sub is None:
-            plan.flags.append(f"{kind} cell '{gid}' was deleted; it was restored and run")
+            plan.flags.append(f"{kind} cell '{gid}' was deleted; it was restored")
         else:
             _flag_tampering(tcell, sub, plan)
         return PlannedCell(gid, tcell["cell_type"], tcell["source"], role, tcell)
+    if kind == "task":  # an unlocked task: the student's text, never "No response."
+        source = tcell["source"] if sub is None else sub["source"]
+        return PlannedCell(gid, tcell["cell_type"], source, role, tcell)
     if sub is None:
         plan.notes.append(f"answer cell '{gid}' is missing from the submission")
         plan.unanswered.add(gid)

@@ -51,8 +51,10 @@ def make_course(root: Path, assignment: str, source: dict, subs: dict, config: s
         d = root / "submitted" / student / assignment
         d.mkdir(parents=True)
         for name, nb in notebooks.items():
-            text = nb.read_text() if isinstance(nb, Path) else json.dumps(nb)
-            (d / name).write_text(text)
+            if isinstance(nb, Path):
+                shutil.copy(nb, d / name)
+            else:
+                (d / name).write_text(json.dumps(nb))
     return root
 
 
@@ -221,3 +223,27 @@ def test_infinite_loop_times_out_like_nbgrader(tmp_path, executor):
     out = compare(root, "lab", executor, cell_timeout=2)
     assert out["ours"][("loop", "lab", "test_mean")] == 0.0
     assert out["ours"][("loop", "lab", "test_scale")] == 1.0  # later cells still run
+
+
+USER_GUIDE = NBGRADER_FILES.parent.parent.parent / "docs" / "source" / "user_guide"
+
+
+@pytest.mark.slow
+def test_nbgrader_user_guide_ps1_scores_like_nbgrader(tmp_path, executor):
+    """nbgrader's tutorial assignment: two notebooks, task cells, a data file, timestamps."""
+    src = {p.name: p for p in (USER_GUIDE / "source" / "ps1").iterdir()}
+    subs = {
+        s: {p.name: p for p in (USER_GUIDE / "submitted" / s / "ps1").iterdir()}
+        for s in ("bitdiddle", "hacker")
+    }
+    root = make_course(tmp_path / "course", "ps1", src, subs)
+    out = compare(root, "ps1", executor)
+    kinds = {
+        c["kind"]
+        for nb in json.loads((root / "autograder" / "ps1" / "template.json").read_text())[
+            "notebooks"
+        ].values()
+        for c in nb["cells"]
+    }
+    assert {"task", "test", "manual", "answer"} <= kinds
+    assert len(out["ours"]) >= 10
