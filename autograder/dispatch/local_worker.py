@@ -12,8 +12,8 @@ import logging
 import os
 import threading
 import time
-from pathlib import Path
 
+from autograder.contract import Result
 from autograder.dispatch.common import DEFAULT_MAX_ATTEMPTS, not_gradable
 from autograder.dispatch.pool import LocalPool
 from autograder.dispatch.spool import QUEUES, Claim, Spool
@@ -21,6 +21,10 @@ from autograder.dispatch.spool import QUEUES, Claim, Spool
 log = logging.getLogger(__name__)
 
 DEFAULT_LEASE_S = 60.0
+
+
+class WorkerBroken(RuntimeError):
+    """No grading worker process can start (e.g. the sandbox broke); jobs stay queued."""
 
 
 class SpoolWorker:
@@ -53,11 +57,15 @@ class SpoolWorker:
         self.pool = LocalPool(
             workers, executor_name, max_attempts=max_attempts, gpu_slots=gpu_slots
         )
-        self._held: dict[str, Path] = {}
+        self._held: dict[str, Claim] = {}
         self.finished = 0
 
     def serve(self, stop: threading.Event | None = None, max_jobs: int | None = None) -> int:
-        """Run until ``stop`` is set (or ``max_jobs`` results were recorded); return that count."""
+        """Run until ``stop`` is set (or ``max_jobs`` results were recorded); return that count.
+
+        Raises :class:`WorkerBroken` when no pool worker can start: the jobs it held go back
+        to the queue untouched for a healthy worker, instead of being failed one by one.
+        """
         stop = stop or threading.Event()
         requeued = self.spool.requeue_expired()
         if requeued:
@@ -67,22 +75,37 @@ class SpoolWorker:
             while not stop.is_set() and (max_jobs is None or self.finished < max_jobs):
                 now = time.monotonic()
                 if now - last_renew >= self.spool.lease_s / 3:
-                    self.spool.renew(list(self._held.values()))
+                    self.spool.renew([c.path for c in self._held.values()])
                     last_renew = now
                 if now - last_sweep >= self.spool.lease_s / 2:
                     self.spool.requeue_expired()
                     last_sweep = now
                 self._claim_what_fits()
                 for result in self.pool.poll(self.poll_s):
-                    path = self._held.pop(result.job_id, None)
-                    if path is not None and self.spool.finish(path, result):
-                        self.finished += 1
-                        log.info(
-                            "job %s: %s (attempt %d)", result.job_id, result.status, result.attempt
-                        )
+                    self._record(result)
+                self._stop_if_broken()
         finally:
             self.pool.close()
         return self.finished
+
+    def _record(self, result: Result) -> None:
+        claim = self._held.pop(result.job_id, None)
+        if claim is None:
+            return
+        if result.status == "not_gradable" and self.pool.broken_reason(claim.job.resource_class):
+            self.spool.release(claim)
+            return
+        if self.spool.finish(claim.path, result):
+            self.finished += 1
+            log.info("job %s: %s (attempt %d)", result.job_id, result.status, result.attempt)
+
+    def _stop_if_broken(self) -> None:
+        for queue in self.queues:
+            reason = self.pool.broken_reason(queue)
+            if reason:
+                for claim in [c for c in self._held.values() if c.job.resource_class == queue]:
+                    self.spool.release(claim)
+                raise WorkerBroken(f"queue {queue}: {reason}")
 
     def _claim_what_fits(self) -> None:
         for queue in self.queues:
@@ -104,4 +127,4 @@ class SpoolWorker:
         if not self.pool.submit(claim.job, attempt=claim.attempt):
             claim.path.unlink(missing_ok=True)  # this process already grades it
             return
-        self._held[job_id] = claim.path
+        self._held[job_id] = claim

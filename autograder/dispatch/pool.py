@@ -176,6 +176,10 @@ class LocalPool:
         busy = sum(1 for w in self._pool if w.kind == resource_class and w.pending)
         return max(0, capacity - busy - len(self._queues[resource_class]))
 
+    def broken_reason(self, resource_class: str) -> str:
+        """Why no worker of this class can run ("" if they can); its jobs become not_gradable."""
+        return self._broken.get(resource_class, "")
+
     def worker_pids(self) -> dict[str, int]:
         """{job id: pid of the worker process grading it} for the jobs running now."""
         return {w.pending.job.job_id: w.proc.pid for w in self._pool if w.pending is not None}
@@ -404,17 +408,7 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
         proc.send_signal(signal.SIGKILL)
 
 
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 def _progress_bar(total: int, enabled: bool) -> Any:
-    if not enabled:
-        return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="nb", desc="grading", file=sys.stderr)
+    return tqdm(total=total, unit="nb", desc="grading", file=sys.stderr, disable=not enabled)

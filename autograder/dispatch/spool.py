@@ -135,6 +135,12 @@ class Spool:
             claim_path.unlink()
         return recorded
 
+    def release(self, claim: Claim) -> None:
+        """Put a held job back in its queue unchanged (this worker cannot grade it)."""
+        target = self.root / "incoming" / claim.job.resource_class / f"{claim.job.job_id}.json"
+        with contextlib.suppress(FileNotFoundError):
+            os.rename(claim.path, target)
+
     def renew(self, claims: list[Path]) -> None:
         """Push the lease of each held claim ``lease_s`` further (touch its mtime)."""
         for path in claims:

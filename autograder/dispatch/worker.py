@@ -136,7 +136,13 @@ def _run_local(args: argparse.Namespace, queues: tuple[str, ...], slots: list[st
         f"{worker.pool.workers} worker process(es), GPU slots {slots or 'none'}",
         flush=True,
     )
-    done = worker.serve(stop)
+    from autograder.dispatch.local_worker import WorkerBroken
+
+    try:
+        done = worker.serve(stop)
+    except WorkerBroken as exc:
+        print(f"error: {exc}; queued jobs are left for another worker", file=sys.stderr)
+        return 3
     print(f"stopped after {done} result(s)", flush=True)
     return 0
 

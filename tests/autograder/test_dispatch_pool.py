@@ -207,3 +207,24 @@ def test_killed_spool_worker_loses_nothing_and_grades_once(
     assert not list((spool / "claimed").iterdir())
     assert not list((spool / "incoming" / "cpu").iterdir())
     assert read_result(spool, "portal-1") == result
+
+
+def test_pool_that_cannot_start_a_worker_reports_why(make_job: Callable[..., Job]) -> None:
+    results = _run(LocalPool(1, executor_name="no-such-executor"), [make_job("x", CORRECT)])
+    assert results["x"].status == "not_gradable"
+    assert "unknown executor" in results["x"].reason
+
+
+def test_broken_spool_worker_leaves_its_jobs_queued(
+    make_job: Callable[..., Job], tmp_path: Path
+) -> None:
+    from autograder.dispatch.local_worker import SpoolWorker, WorkerBroken
+
+    spool = tmp_path / "spool"
+    submit_job(spool, make_job("kept", CORRECT))
+    worker = SpoolWorker(spool, workers=1, executor_name="no-such-executor")
+    with pytest.raises(WorkerBroken, match="unknown executor"):
+        worker.serve()
+    assert read_result(spool, "kept") is None
+    queued = json.loads((spool / "incoming" / "cpu" / "kept.json").read_text())
+    assert queued["attempt"] == 1
