@@ -133,7 +133,9 @@ def record_results(
     ``None`` as the result means the notebook was not submitted: every grade becomes 0 without
     manual grading, like nbgrader. A "not_gradable" result leaves that notebook's grades
     untouched (an infrastructure failure is never recorded as a zero). Manual scores already
-    in the gradebook are kept and mark the grade for review, as nbgrader does. Rows are
+    in the gradebook are kept and mark the grade for review, as nbgrader does; a
+    "needs_review" result marks every grade of the notebook for manual grading (formgrader
+    lists it). Rows are
     created like ``Gradebook.add_submission`` and updated in bulk (nbgrader's per-call helpers
     commit on every call, which costs seconds for a class).
     """
@@ -224,7 +226,10 @@ def _record_notebook(
         if kind in ("test", "manual") and key in grades:
             grade = grades[key]
             grade.auto_score = _auto_score(scored.get(gid), gid in unanswered, result is None)
-            grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
+            review = result is not None and result.status == "needs_review"
+            grade.needs_manual_grade = (
+                review or grade.manual_score is not None or grade.auto_score is None
+            )
         if kind in ("answer", "manual", "task") and result is not None and key in comments:
             no_response = kind != "task" and gid in unanswered
             comments[key].auto_comment = NO_RESPONSE if no_response else None

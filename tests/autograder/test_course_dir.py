@@ -138,3 +138,17 @@ def test_autograde_without_generate_is_a_clear_error(make_course):
     root = make_course({"lab": FILES / "lab.ipynb"}, assignment="lab")
     with pytest.raises(CourseError, match="run `python -m autograder generate"):
         autograde(root, "lab", run_jobs=in_process())
+
+
+def test_flagged_submission_is_listed_for_manual_grading(course):
+    nb = json.loads((course / "submitted" / "alice" / "lab" / "lab.ipynb").read_text())
+    for cell in nb["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "test_scale":
+            cell["source"] = "pass  # edited"
+    (course / "submitted" / "alice" / "lab" / "lab.ipynb").write_text(json.dumps(nb))
+    report = autograde(course, "lab", run_jobs=in_process(), student_glob="alice")
+    assert report.results[("alice", "lab")].status == "needs_review"
+    with _gradebook(course) as gb:
+        grade = gb.find_grade("test_scale", "lab", "lab", "alice")
+        assert (grade.auto_score, grade.needs_manual_grade) == (1.0, True)
+        assert gb.find_submission("lab", "alice").needs_manual_grade
