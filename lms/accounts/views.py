@@ -118,7 +118,7 @@ def _settings_page(**forms) -> str:
         "profile_form": ProfileForm(obj=user, formdata=None),
         "segment_form": SegmentForm(formdata=None, segment=user.segment),
         "password_form": PasswordForm(formdata=None),
-        "token_form": TokenForm(formdata=None),
+        "token_form": TokenForm(formdata=None, prefix="token"),
         "tokens": services.list_tokens(user, user),
         "segment_history": user.segments,
         "new_token": None,
@@ -182,7 +182,7 @@ def change_password() -> ResponseReturnValue:
 @bp.post("/settings/tokens")
 @login_required
 def create_token() -> ResponseReturnValue:
-    form = TokenForm()
+    form = TokenForm(prefix="token")  # "token-name": the profile form has a "name" too
     if not form.validate_on_submit():
         return _settings_page(token_form=form), 422
     _token, secret = services.create_token(me(), me(), form.name.data)

@@ -164,7 +164,7 @@ def test_password_change_applies_the_policy(client, make_user, login, password):
 def test_token_is_shown_once_listed_and_revoked(client, make_user, login):
     user = make_user()
     login(client, user)
-    response = client.post("/settings/tokens", data={"name": "notebook sync"})
+    response = client.post("/settings/tokens", data={"token-name": "notebook sync"})
     assert response.status_code == 201
     token = db.session.scalar(select(ApiToken).where(ApiToken.user_id == user.id))
     secret_start = token.prefix
