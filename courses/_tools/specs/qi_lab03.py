@@ -161,12 +161,14 @@ print(X_train.shape, X_test.shape)
     instructions(
         "train_intro",
         """
-        ## 3. 학습 (제공됨)
+        ## 3. 학습 (제공됨)과 모델 평가 (3점)
 
         아래 셀은 백엔드에 맞는 모델을 학습하고 `predict_fn`을 만듭니다. 읽어 보세요:
         PyTorch 경로는 모델과 텐서를 `DEVICE`로 옮기고(`.to(DEVICE)`), 추론 결과를 `.cpu().numpy()`로
         되돌립니다. NumPy 경로는 같은 입력을 펼쳐(flatten) 은닉층 32개의 MLP를 모멘텀 경사 하강법으로
         학습합니다 (`float32`). 두 경로 모두 시드(seed)를 고정해 결과가 재현됩니다.
+        그다음 테스트 셀(3점)은 여러분의 `predict_in_batches`와 `accuracy`로 시험 데이터 정확도를
+        계산합니다. 어느 백엔드든 0.85 이상이어야 합니다.
         """,
     ),
     locked_code(
