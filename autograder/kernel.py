@@ -237,7 +237,7 @@ class _KernelSession:
     def _run_cell(self, cell: CodeCell, deadline: float) -> tuple[CellRun, str]:
         if cell.role == "test":
             self.flags += [
-                f"before test cell {cell.cell_id}: {f}" for f in self.guard.before_test()
+                f"before test cell {cell.cell_id}: {f}" for f in self.guard.before_test(cell.source)
             ]
         began = time.monotonic()
         msg_id = self.kc.execute(cell.source, store_history=True, allow_stdin=False)

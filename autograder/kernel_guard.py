@@ -16,7 +16,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-_SOURCE = (Path(__file__).parent / "zygote" / "integrity.py").read_text()
+_HERE = Path(__file__).parent / "zygote"
+_SOURCE = "\n".join(
+    line
+    for name in ("detect.py", "integrity.py")
+    for line in (_HERE / name).read_text().splitlines()
+    if not line.startswith("from __future__")  # only legal at the very top of one source
+)
 _BOOT = """
 def _ag_boot(name, source):
     import sys, types
@@ -26,10 +32,10 @@ def _ag_boot(name, source):
     guard = mod.Guard(get_ipython(), frozenset({"builtins.input", "builtins.raw_input", "sys.excepthook"}))
     armed = [True]
     mod.install_audit_hook(lambda f: guard.alerts.append("tampering primitive used: " + f), lambda: armed[0])
-    def call(which):
+    def call(which, *args):
         armed[0] = False
         try:
-            mod._last = list(getattr(guard, which)())
+            mod._last = list(getattr(guard, which)(*args))
         except Exception as exc:
             mod._last = ["integrity check could not complete: " + repr(exc)]
         finally:
@@ -53,14 +59,15 @@ class GuardClient:
         if reply.get("status") != "ok":
             raise RuntimeError(f"integrity guard did not load: {reply.get('evalue')}")
 
-    def before_test(self) -> list[str]:
-        return self._call("before_test")
+    def before_test(self, source: str) -> list[str]:
+        return self._call("before_test", source)
 
     def after_test(self) -> list[str]:
         return self._call("after_test")
 
-    def _call(self, which: str) -> list[str]:
-        code = f"__import__('sys').modules[{self.name!r}]._call({which!r})"
+    def _call(self, which: str, *args: str) -> list[str]:
+        extra = "".join(f", {a!r}" for a in args)
+        code = f"__import__('sys').modules[{self.name!r}]._call({which!r}{extra})"
         try:
             reply = self._silent(code, with_result=True)
         except (TimeoutError, RuntimeError) as exc:

@@ -23,16 +23,24 @@ it also refuses) the moment they happen, through a callback that writes straight
 
 from __future__ import annotations
 
-import ast
-import builtins
 import contextlib
 import importlib
 import secrets
 import sys
 import threading
 import types
-from collections.abc import Callable
 from typing import Any
+
+# Inside a kernel this file's source is executed after detect.py's, in one module: the names
+# below already exist there and the package import fails harmlessly.
+with contextlib.suppress(ImportError):
+    from autograder.zygote.detect import (
+        CompareRewriter,
+        always_equal,
+        check_user_names,
+        reset_signals,
+        snapshot_signals,
+    )
 
 WATCHED_MODULES = (
     "builtins",
@@ -54,19 +62,8 @@ WATCHED_MODULES = (
     "autograder.zygote.runner",
     "autograder.zygote.protocol",
     "autograder.zygote.integrity",
+    "autograder.zygote.detect",
 )
-AUDIT_ALERTS = {
-    "gc.get_referents": "gc.get_referents (object-graph walk)",
-    "gc.get_referrers": "gc.get_referrers (object-graph walk)",
-    "gc.get_objects": "gc.get_objects (object-graph walk)",
-    "ctypes.cdata": "ctypes raw memory access",
-    "ctypes.dlsym": "ctypes symbol lookup",
-    "ctypes.call_function": "ctypes foreign call",
-    "sys.settrace": "sys.settrace",
-    "sys.setprofile": "sys.setprofile",
-    "sys.addaudithook": "sys.addaudithook (refused)",
-    "sys._current_frames": "sys._current_frames",
-}
 _MISSING = object()
 
 
@@ -141,6 +138,7 @@ class Guard:
         names = [k for k in ("excepthook", "meta_path", "path_hooks") if f"sys.{k}" not in ignore]
         self.sys_state = {k: getattr(sys, k) for k in names}
         self.threads = {t.ident for t in threading.enumerate()}
+        self.signals = snapshot_signals()
         self.sys_lists = {k: list(getattr(sys, k)) for k in ("meta_path", "path_hooks")}
         self.compare_name = "_ag_compare_" + secrets.token_hex(6)
         self._flags: list[str] = []
@@ -153,14 +151,16 @@ class Guard:
         return ("input_transformers_post", "ast_transformers")
 
     # -- checks ---------------------------------------------------------------------------
-    def before_test(self) -> list[str]:
+    def before_test(self, source: str = "") -> list[str]:
         """Restore everything a test cell depends on; one flag per thing that was changed."""
         flags: list[str] = self._drain_alerts()
+        flags += reset_signals(self.signals)
         self._check_hooks(flags)
         self._check_modules(flags)
         self._check_classes(flags)
         self._check_shell(flags)
         self._check_threads(flags)
+        flags += check_user_names(self.shell.user_ns, source)
         self.rewriter = CompareRewriter(self.compare_name)
         self.shell.ast_transformers.append(self.rewriter)
         self.shell.user_ns[self.compare_name] = self._compare
@@ -279,94 +279,7 @@ class Guard:
         """``left == right`` (or ``!=``), flagging operands that claim equality with anything."""
         result = (left != right) if negate else (left == right)
         for side in (left, right):
-            what = _always_equal(side)
+            what = always_equal(side)
             if what:
                 self._flags.append(f"always-equal object in a test comparison: {what}")
         return result
-
-
-class _Sentinel:
-    """A fresh object nothing honest can be equal to."""
-
-    __slots__ = ()
-
-
-_SAFE_TYPES = {int, float, complex, str, bytes, bool, type(None), range}
-
-
-def _safe_types() -> set[type]:
-    """Exact types whose ``==`` is known-honest (subclasses are still probed)."""
-    safe = set(_SAFE_TYPES)
-    np = sys.modules.get("numpy")
-    if np is not None:
-        safe.update({np.ndarray, np.float64, np.float32, np.int64, np.int32, np.bool_})
-    pd = sys.modules.get("pandas")
-    if pd is not None:
-        safe.update({pd.DataFrame, pd.Series, pd.Index})
-    return safe
-
-
-def _always_equal(value: Any, depth: int = 0) -> str:
-    if type(value) in _safe_types() or depth > 2:
-        return ""
-    probe = _Sentinel()
-    try:
-        eq = value == probe
-        ne = value != probe
-        if (eq is True or type(eq).__name__ == "bool_" and bool(eq)) or ne is False:
-            return f"{type(value).__module__}.{type(value).__qualname__}"
-    except Exception:  # noqa: BLE001  (a raising __eq__ is not an always-equal object)
-        return ""
-    if type(value) in (list, tuple, set, frozenset):
-        for item in list(value)[:200]:
-            found = _always_equal(item, depth + 1)
-            if found:
-                return found
-    if type(value) is dict:
-        for item in list(value.values())[:200]:
-            found = _always_equal(item, depth + 1)
-            if found:
-                return found
-    return ""
-
-
-class CompareRewriter(ast.NodeTransformer):
-    """Rewrite single ``==``/``!=`` comparisons in a test cell into the guard's helper."""
-
-    def __init__(self, helper: str) -> None:
-        self.helper = helper
-
-    def visit_Compare(self, node: ast.Compare) -> ast.AST:
-        self.generic_visit(node)
-        if len(node.ops) != 1 or not isinstance(node.ops[0], ast.Eq | ast.NotEq):
-            return node
-        negate = isinstance(node.ops[0], ast.NotEq)
-        call = ast.Call(
-            func=ast.Name(id=self.helper, ctx=ast.Load()),
-            args=[node.left, node.comparators[0], ast.Constant(negate)],
-            keywords=[],
-        )
-        return ast.copy_location(call, node)
-
-
-def install_audit_hook(alert: Callable[[str], None], is_armed: Callable[[], bool]) -> None:
-    """Report tampering primitives once each via ``alert`` while armed; refuse new audit hooks."""
-    reported: set[str] = set()
-    watched = AUDIT_ALERTS
-
-    def hook(event: str, args: tuple[Any, ...]) -> None:
-        if event not in watched:
-            return
-        if event == "sys.addaudithook" and is_armed():
-            if event not in reported:
-                reported.add(event)
-                alert(watched[event])
-            raise RuntimeError("audit hooks are not allowed in graded code")
-        if is_armed() and event not in reported:
-            reported.add(event)
-            alert(watched[event])
-
-    sys.addaudithook(hook)
-
-
-__all__ = ["Guard", "CompareRewriter", "install_audit_hook", "builtins"]

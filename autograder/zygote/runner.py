@@ -20,7 +20,8 @@ from IPython.core.displaypub import DisplayPublisher
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
-from autograder.zygote.integrity import Guard, install_audit_hook
+from autograder.zygote.detect import install_audit_hook
+from autograder.zygote.integrity import Guard
 from autograder.zygote.protocol import FrameReader, write_frame
 
 TRUNCATED_NOTE = "\n[output truncated: the submission's output limit was reached]\n"
@@ -209,7 +210,7 @@ class CellServer:
 
     def run_one(self, msg: dict[str, Any]) -> None:
         role = msg.get("role", "student")
-        flags = _guarded(self.guard.before_test) if role == "test" else []
+        flags = _guarded(lambda: self.guard.before_test(msg["source"])) if role == "test" else []
         _STATE["sink"] = sink = OutputSink(self.budget)
         sys.stdout, sys.stderr = CaptureStream("stdout"), CaptureStream("stderr")
         started = time.monotonic()

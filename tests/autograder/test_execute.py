@@ -18,7 +18,7 @@ from autograder.execute import (
     available_executors,
     get_executor,
 )
-from autograder.zygote.integrity import CompareRewriter, _always_equal
+from autograder.zygote.detect import CompareRewriter, always_equal, check_user_names
 from autograder.zygote.protocol import FrameError, FrameReader, FrameTimeout, encode, write_frame
 from autograder.zygote.runner import TRUNCATED_NOTE, OutputSink
 
@@ -186,11 +186,11 @@ class _Honest:
 
 
 def test_always_equal_objects_are_recognised_even_inside_containers():
-    assert "_AlwaysEqual" in _always_equal(_AlwaysEqual())
-    assert "_AlwaysEqual" in _always_equal([1, _AlwaysEqual()])
-    assert "_AlwaysEqual" in _always_equal({"k": _AlwaysEqual()})
+    assert "_AlwaysEqual" in always_equal(_AlwaysEqual())
+    assert "_AlwaysEqual" in always_equal([1, _AlwaysEqual()])
+    assert "_AlwaysEqual" in always_equal({"k": _AlwaysEqual()})
     for honest in (1, 2.5, "s", [1, 2], {"a": 1}, _Honest(3), None):
-        assert _always_equal(honest) == ""
+        assert always_equal(honest) == ""
 
 
 def test_comparisons_in_test_cells_are_routed_through_the_helper():
@@ -210,3 +210,15 @@ def test_output_sink_truncates_at_the_budget():
     assert sink.truncated
     assert sink.outputs[0] == {"output_type": "stream", "name": "stdout", "text": "1234567890"}
     assert sink.outputs[-1]["text"] == TRUNCATED_NOTE
+
+
+def test_rebound_test_helpers_and_module_aliases_are_restored():
+    import numpy
+    import numpy.testing
+
+    fake = lambda *a, **k: None  # noqa: E731
+    ns = {"assert_allclose": fake, "np": object(), "sum": lambda x: 5, "answer": 3}
+    flags = check_user_names(ns, "assert_allclose(answer, 3)\nassert np.sum([sum([1])]) == 5")
+    assert ns["assert_allclose"] is numpy.testing.assert_allclose
+    assert ns["np"] is numpy and ns["answer"] == 3
+    assert len(flags) == 3 and any("builtin 'sum'" in f for f in flags)
