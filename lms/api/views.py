@@ -7,7 +7,7 @@ from typing import Any
 from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import Role, User
 from lms.accounts.services import get_user_by_email, revoke_token
@@ -54,9 +54,9 @@ def my_enrollments() -> Any:
         select(Enrollment)
         .where(Enrollment.user_id == current_api_user().id)
         .options(
-            selectinload(Enrollment.course),
-            selectinload(Enrollment.cohort),
-            selectinload(Enrollment.sponsor_org),
+            joinedload(Enrollment.course),
+            joinedload(Enrollment.cohort),
+            joinedload(Enrollment.sponsor_org),
         )
         .order_by(Enrollment.id)
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
 from lms.catalog.models import (
@@ -70,12 +70,12 @@ class TaughtCourse:
 
 def learner_dashboard(user: User, deadline_limit: int = 10) -> LearnerBoard:
     """The learner's enrolments (not dropped) with progress, their programmes and the next
-    ``deadline_limit`` deadlines not yet completed. Nine SQL statements at most."""
+    ``deadline_limit`` deadlines not yet completed. Six SQL statements at most."""
     enrollments = list(
         db.session.scalars(
             select(Enrollment)
             .where(Enrollment.user_id == user.id, Enrollment.status != EnrollmentStatus.DROPPED)
-            .options(selectinload(Enrollment.course), selectinload(Enrollment.cohort))
+            .options(joinedload(Enrollment.course), joinedload(Enrollment.cohort))
             .order_by(Enrollment.created_at.desc(), Enrollment.id.desc())
         )
     )
@@ -143,7 +143,7 @@ def _deadlines(enrollments: list[Enrollment], limit: int) -> list[CourseItem]:
             CourseItem.due_at >= utcnow(),
             CourseItem.id.not_in(finished),
         )
-        .options(selectinload(CourseItem.course))
+        .options(joinedload(CourseItem.course))
         .order_by(CourseItem.due_at, CourseItem.id)
         .limit(limit)
     )

@@ -215,3 +215,21 @@ def test_org_manager_sponsors_own_member_only(
     assert refused.status_code == 403
     listing = client.get("/api/v1/courses/ml/enrollments", headers=headers).json["items"]
     assert [e["user"]["id"] for e in listing] == [member.id]
+
+
+def test_error_language_falls_back_to_the_token_users_locale(client, make_user, make_token):
+    english_user = make_user(locale="en")
+    headers = {"Authorization": f"Bearer {make_token(english_user)}"}
+    response = client.get("/api/v1/courses/nope", headers=headers)
+    assert response.json["error"]["message"] == "No course is called nope."
+    korean = client.get("/api/v1/courses/nope", headers={**headers, "Accept-Language": "ko"})
+    assert korean.json["error"]["message"] != "No course is called nope."
+
+
+def test_courses_are_paged(client, make_course):
+    for _ in range(3):
+        make_course()
+    first = client.get("/api/v1/courses?per_page=2").json
+    second = client.get("/api/v1/courses?per_page=2&page=2").json
+    assert (first["total"], len(first["items"]), len(second["items"])) == (3, 2, 1)
+    assert client.get("/api/v1/courses?page=0").status_code == 422
