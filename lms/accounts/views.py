@@ -84,7 +84,10 @@ def login() -> ResponseReturnValue:
             show_error(form, error)
         else:
             db.session.commit()
+            locale = session.get("locale")
             session.clear()  # a fresh session on login: no fixation
+            if locale:
+                session["locale"] = locale
             login_user(user)
             return redirect(next_url)
     return render_template("accounts/login.html", form=form, next_url=request.args.get("next"))

@@ -37,7 +37,8 @@ class CatalogueFilterForm(FlaskForm):
 class EnrolForm(FlaskForm):
     """Self-enrolment, optionally into a chosen cohort."""
 
-    cohort = SelectField(_l("Cohort"), validators=[Optional()])
+    # Any id may come back (a cohort that just filled up, say): the service checks it.
+    cohort = SelectField(_l("Cohort"), validators=[Optional()], validate_choice=False)
 
     def __init__(self, *args, cohorts: list[tuple[str, str]] | None = None, **kwargs):
         super().__init__(*args, **kwargs)

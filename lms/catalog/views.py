@@ -119,8 +119,6 @@ def course(slug: str) -> ResponseReturnValue:
 def enrol(slug: str) -> ResponseReturnValue:
     course = services.get_course(me(), slug)
     form = EnrolForm(cohorts=_cohort_choices(cohort_seats(course)))
-    # Any cohort id is accepted here; the service checks it belongs to the course and has room.
-    form.cohort.choices.append((request.form.get("cohort", ""), ""))
     if not form.validate_on_submit():
         return _course_page(course, form, 422)
     try:

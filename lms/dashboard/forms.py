@@ -13,7 +13,7 @@ class EnrolLearnerForm(FlaskForm):
         _l("Learner's e-mail"),
         validators=[DataRequired(), Email(message=_l("Enter a valid e-mail address."))],
     )
-    cohort = SelectField(_l("Cohort"), validators=[Optional()])
+    cohort = SelectField(_l("Cohort"), validators=[Optional()], validate_choice=False)
 
     def __init__(self, *args, cohorts: list[tuple[str, str]] | None = None, **kwargs):
         super().__init__(*args, **kwargs)

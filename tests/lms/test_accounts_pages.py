@@ -185,3 +185,18 @@ def test_revoking_someone_elses_token_is_not_found(client, make_user, make_token
     assert response.status_code == 404
     db.session.refresh(token)
     assert token.revoked_at is None
+
+
+def test_language_chosen_before_login_is_kept(client, make_user, password):
+    make_user(email="learner@example.com")
+    client.post("/locale/en")
+    client.post("/login", data={"email": "learner@example.com", "password": password})
+    assert '<html lang="en">' in client.get("/settings").text
+
+
+def test_home_sends_visitors_to_the_catalogue_and_members_to_their_dashboard(
+    client, make_user, login
+):
+    assert client.get("/").headers["Location"].endswith("/catalogue")
+    login(client, make_user())
+    assert client.get("/").headers["Location"].endswith("/dashboard")

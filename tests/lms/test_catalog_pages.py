@@ -183,3 +183,12 @@ def test_programme_page_lists_courses_in_order(client, make_course, make_program
     assert page.index("둘째") < page.index("첫째")
     assert "재직자" in page
     assert client.get("/programmes/unknown").status_code == 404
+
+
+def test_garbage_cohort_id_is_a_clear_error(client, make_user, make_course, login):
+    make_course(slug="python")
+    login(client, make_user())
+    response = client.post("/courses/python/enrol", data={"cohort": "abc"})
+    assert response.status_code == 422
+    assert "요청이 올바르지 않습니다." in response.text
+    assert db.session.scalar(select(Enrollment)) is None
