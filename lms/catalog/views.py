@@ -20,6 +20,8 @@ from lms.extensions import db
 from lms.web import current_locale, localdate, me, show_error
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
+PER_PAGE = 24
+FILTER_ARGS = ("q", "track", "level", "segment", "gpu")
 
 
 @dataclass(frozen=True)
@@ -76,11 +78,18 @@ def catalogue() -> ResponseReturnValue:
     except ValidationError as error:
         show_error(form, error)
         filters = queries.CatalogueFilter()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    # One extra row tells whether there is a next page, without counting.
+    stmt = queries.course_query(filters).limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)
+    courses = list(db.session.scalars(stmt))
     context = {
         "form": form,
-        "filters": any(request.args.get(k) for k in ("q", "track", "level", "segment", "gpu")),
-        "programmes": queries.list_programmes(filters),
-        "courses": queries.list_courses(filters),
+        "filters": any(request.args.get(k) for k in FILTER_ARGS),
+        "programmes": queries.list_programmes(filters) if page == 1 else [],
+        "courses": courses[:PER_PAGE],
+        "page": page,
+        "has_next": len(courses) > PER_PAGE,
+        "page_args": {k: request.args[k] for k in FILTER_ARGS if request.args.get(k)},
     }
     return render_template("catalog/catalogue.html", **context)
 

@@ -192,3 +192,14 @@ def test_garbage_cohort_id_is_a_clear_error(client, make_user, make_course, logi
     assert response.status_code == 422
     assert "요청이 올바르지 않습니다." in response.text
     assert db.session.scalar(select(Enrollment)) is None
+
+
+def test_catalogue_pages_keep_the_filters(client, make_course):
+    for i in range(25):
+        make_course(slug=f"c{i:02d}", track="smart_factory")
+    make_course(slug="other-track", track="smart_mobility")
+    first = client.get("/catalogue?track=smart_factory")
+    assert len(_slugs(first)) == 24
+    assert 'href="/catalogue?page=2&amp;track=smart_factory"' in first.text
+    second = client.get("/catalogue?track=smart_factory&page=2")
+    assert _slugs(second) == ["c24"] and 'rel="next"' not in second.text
