@@ -17,6 +17,7 @@ depend on the data. Run: ``.venv/bin/python bench/portal_bench.py [--requests 20
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
 import statistics
@@ -59,6 +60,25 @@ def parse_args() -> argparse.Namespace:
 # ---------------------------------------------------------------------------- filling
 
 
+COLUMNS = {
+    "users": "id email name password_hash role locale timezone is_active failed_logins created_at",
+    "segment_changes": "id user_id segment since",
+    "organisations": "id slug name_ko name_en kind created_at",
+    "memberships": "id user_id org_id role started_on",
+    "courses": "id slug title_ko title_en description_ko description_en level track skills "
+    "needs_gpu self_enroll capacity is_published created_at",
+    "course_instructors": "course_id user_id",
+    "cohorts": "id course_id name starts_on ends_on capacity",
+    "course_prerequisites": "course_id prerequisite_id",
+    "course_items": "id course_id position kind title_ko title_en due_at",
+    "programmes": "id slug title_ko title_en description_ko description_en track audience "
+    "is_published created_at",
+    "programme_courses": "programme_id course_id position",
+    "enrollments": "id user_id course_id cohort_id status sponsor_org_id enrolled_by_id created_at",
+    "progress": "id enrollment_id item_id completed_at score",
+}
+
+
 class Filler:
     """Generates the data set and streams it into PostgreSQL with COPY."""
 
@@ -67,259 +87,95 @@ class Filler:
         self.rng = random.Random(args.seed)
         self.now = datetime.now(UTC)
 
-    def copy(self, table: str, columns: list[str], rows: Iterator[tuple], total: int) -> None:
-        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    def copy(self, table: str, rows: Iterator[tuple], total: int) -> None:
+        sql = f"COPY {table} ({', '.join(COLUMNS[table].split())}) FROM STDIN"
         with self.conn.cursor() as cur, cur.copy(sql) as copy:
-            for row in tqdm(rows, total=total, desc=f"{table:<18}", unit="row", leave=True):
+            for row in tqdm(rows, total=total, desc=f"{table:<20}", unit="row"):
                 copy.write_row(row)
 
     def fill(self) -> dict[str, int]:
         a = self.args
-        n_instructors, n_managers = max(1, a.courses // 2), a.orgs
         learners = range(1, a.learners + 1)
-        instructors = range(a.learners + 1, a.learners + n_instructors + 1)
-        managers = range(instructors.stop, instructors.stop + n_managers)
+        instructors = range(learners.stop, learners.stop + max(1, a.courses // 2))
+        managers = range(instructors.stop, instructors.stop + a.orgs)
         admin_id = managers.stop
-        self._users(learners, instructors, managers, admin_id)
+        roles = {"learner": learners, "instructor": instructors, "org_manager": managers}
+        self._users(roles, admin_id)
         self._orgs(learners, managers)
         self._courses(instructors)
         enrollments, progress = self._enrolments(learners)
-        return {
-            "users": admin_id,
-            "orgs": a.orgs,
-            "courses": a.courses,
-            "enrollments": enrollments,
-            "progress": progress,
-        }
+        return {"users": admin_id, "orgs": a.orgs, "courses": a.courses,
+                "enrollments": enrollments, "progress": progress}  # fmt: skip
 
-    def _users(self, learners, instructors, managers, admin_id) -> None:
-        def rows():
-            for uid in range(1, admin_id + 1):
-                role = (
-                    "learner"
-                    if uid in learners
-                    else "instructor"
-                    if uid in instructors
-                    else "org_manager"
-                    if uid in managers
-                    else "admin"
-                )
-                yield (
-                    uid,
-                    f"user{uid}@bench.local",
-                    f"사용자 {uid}",
-                    self.hash,
-                    role,
-                    "ko",
-                    "Asia/Seoul",
-                    True,
-                    0,
-                    self.now,
-                )
+    def _users(self, roles: dict[str, range], admin_id: int) -> None:
+        def role_of(uid: int) -> str:
+            return next((name for name, ids in roles.items() if uid in ids), "admin")
 
-        self.copy(
-            "users",
-            [
-                "id",
-                "email",
-                "name",
-                "password_hash",
-                "role",
-                "locale",
-                "timezone",
-                "is_active",
-                "failed_logins",
-                "created_at",
-            ],
-            rows(),
-            admin_id,
-        )
-        segs = ((uid, uid, self.rng.choice(SEGMENTS), self.now) for uid in learners)
-        self.copy("segment_changes", ["id", "user_id", "segment", "since"], segs, len(learners))
+        rows = (
+            (uid, f"user{uid}@bench.local", f"사용자 {uid}", self.hash, role_of(uid), "ko",
+             "Asia/Seoul", True, 0, self.now)
+            for uid in range(1, admin_id + 1)
+        )  # fmt: skip
+        self.copy("users", rows, admin_id)
+        learners = roles["learner"]
+        segments = ((uid, uid, self.rng.choice(SEGMENTS), self.now) for uid in learners)
+        self.copy("segment_changes", segments, len(learners))
 
-    def _orgs(self, learners, managers) -> None:
-        orgs = (
-            (i, f"org-{i}", f"기관 {i}", f"Organisation {i}", KINDS[i % 4], self.now)
-            for i in range(1, self.args.orgs + 1)
-        )
-        self.copy(
-            "organisations",
-            ["id", "slug", "name_ko", "name_en", "kind", "created_at"],
-            orgs,
-            self.args.orgs,
-        )
+    def _orgs(self, learners: range, managers: range) -> None:
+        n = self.args.orgs
+        orgs = ((i, f"org-{i}", f"기관 {i}", f"Organisation {i}", KINDS[i % 4], self.now)
+                for i in range(1, n + 1))  # fmt: skip
+        self.copy("organisations", orgs, n)
         start = date.today() - timedelta(days=365)
+        head = ((i, uid, i, "manager", start) for i, uid in enumerate(managers, 1))
+        members = ((len(managers) + uid, uid, 1 + uid % n, "member", start) for uid in learners)
+        self.copy("memberships", itertools.chain(head, members), len(managers) + len(learners))
 
-        def rows():
-            for i, uid in enumerate(managers, 1):
-                yield (i, uid, i, "manager", start)
-            for uid in learners:
-                yield (len(managers) + uid, uid, 1 + uid % self.args.orgs, "member", start)
-
-        self.copy(
-            "memberships",
-            ["id", "user_id", "org_id", "role", "started_on"],
-            rows(),
-            len(managers) + len(learners),
-        )
-
-    def _courses(self, instructors) -> None:
+    def _courses(self, instructors: range) -> None:
         n = self.args.courses
-        courses = (
-            (
-                c,
-                f"course-{c}",
-                f"과정 {c}",
-                f"Course {c}",
-                "설명",
-                "Description",
-                LEVELS[c % 3],
-                TRACKS[c % 5],
-                '["python"]',
-                c % 7 == 0,
-                True,
-                None,
-                True,
-                self.now,
-            )
-            for c in range(1, n + 1)
-        )
-        self.copy(
-            "courses",
-            [
-                "id",
-                "slug",
-                "title_ko",
-                "title_en",
-                "description_ko",
-                "description_en",
-                "level",
-                "track",
-                "skills",
-                "needs_gpu",
-                "self_enroll",
-                "capacity",
-                "is_published",
-                "created_at",
-            ],
-            courses,
-            n,
-        )
+        courses = ((c, f"course-{c}", f"과정 {c}", f"Course {c}", "설명", "Description",
+                    LEVELS[c % 3], TRACKS[c % 5], '["python"]', c % 7 == 0, True, None, True,
+                    self.now) for c in range(1, n + 1))  # fmt: skip
+        self.copy("courses", courses, n)
         teach = ((c, instructors[(c - 1) % len(instructors)]) for c in range(1, n + 1))
-        self.copy("course_instructors", ["course_id", "user_id"], teach, n)
+        self.copy("course_instructors", teach, n)
         start = date.today() - timedelta(days=30)
-        cohorts = (
-            (c, c, "2026-가을", start, start + timedelta(days=90), None) for c in range(1, n + 1)
-        )
-        self.copy(
-            "cohorts", ["id", "course_id", "name", "starts_on", "ends_on", "capacity"], cohorts, n
-        )
-        prereqs = ((c, c - 5) for c in range(6, n + 1, 3))
-        self.copy("course_prerequisites", ["course_id", "prerequisite_id"], prereqs, n // 3)
+        cohorts = ((c, c, "2026-가을", start, start + timedelta(days=90), None)
+                   for c in range(1, n + 1))  # fmt: skip
+        self.copy("cohorts", cohorts, n)
+        self.copy("course_prerequisites", ((c, c - 5) for c in range(6, n + 1, 3)), n // 3)
+        self.copy("course_items", self._items(n), n * ITEMS_PER_COURSE)
+        count = n // 10
+        programmes = ((p, f"programme-{p}", f"프로그램 {p}", f"Programme {p}", "", "",
+                       TRACKS[p % 5], '["university", "worker"]', True, self.now)
+                      for p in range(1, count + 1))  # fmt: skip
+        self.copy("programmes", programmes, count)
+        entries = ((p, (p - 1) * 10 + k, k) for p in range(1, count + 1) for k in range(1, 11))
+        self.copy("programme_courses", entries, count * 10)
 
-        def items():
-            for c in range(1, n + 1):
-                for p in range(1, ITEMS_PER_COURSE + 1):
-                    kind = "assignment" if p % 3 == 0 else "lesson"
-                    due = self.now + timedelta(days=p * 7 - 30) if kind == "assignment" else None
-                    yield ((c - 1) * ITEMS_PER_COURSE + p, c, p, kind, f"{p}주차", f"Week {p}", due)
+    def _items(self, n_courses: int) -> Iterator[tuple]:
+        """Ten items per course; every third an assignment due weekly from a month ago."""
+        for c in range(1, n_courses + 1):
+            for p in range(1, ITEMS_PER_COURSE + 1):
+                kind = "assignment" if p % 3 == 0 else "lesson"
+                due = self.now + timedelta(days=p * 7 - 30) if kind == "assignment" else None
+                item_id = (c - 1) * ITEMS_PER_COURSE + p
+                yield (item_id, c, p, kind, f"{p}주차", f"Week {p}", due)
 
-        self.copy(
-            "course_items",
-            ["id", "course_id", "position", "kind", "title_ko", "title_en", "due_at"],
-            items(),
-            n * ITEMS_PER_COURSE,
-        )
-        programmes = [
-            (
-                p,
-                f"programme-{p}",
-                f"프로그램 {p}",
-                f"Programme {p}",
-                "",
-                "",
-                TRACKS[p % 5],
-                '["university", "worker"]',
-                True,
-                self.now,
-            )
-            for p in range(1, n // 10 + 1)
-        ]
-        self.copy(
-            "programmes",
-            [
-                "id",
-                "slug",
-                "title_ko",
-                "title_en",
-                "description_ko",
-                "description_en",
-                "track",
-                "audience",
-                "is_published",
-                "created_at",
-            ],
-            iter(programmes),
-            len(programmes),
-        )
-        entries = (
-            (p, (p - 1) * 10 + k, k)
-            for p in range(1, len(programmes) + 1)
-            for k in range(1, 11)
-            if (p - 1) * 10 + k <= n
-        )
-        self.copy(
-            "programme_courses",
-            ["programme_id", "course_id", "position"],
-            entries,
-            len(programmes) * 10,
-        )
-
-    def _enrolments(self, learners) -> tuple[int, int]:
-        # One fifth of the rows are enrolments, the rest progress (4 items per enrolment).
-        n_enrol = self.args.rows // 5
-        per_learner = max(1, n_enrol // len(learners))
-        plan: list[tuple[int, int]] = []
-        for uid in learners:
-            for course in self.rng.sample(range(1, self.args.courses + 1), per_learner):
-                plan.append((uid, course))
+    def _enrolments(self, learners: range) -> tuple[int, int]:
+        """One fifth of the rows are enrolments, the rest progress on their first items."""
+        per_learner = max(1, self.args.rows // 5 // len(learners))
+        courses = range(1, self.args.courses + 1)
+        plan = [(uid, c) for uid in learners for c in self.rng.sample(courses, per_learner)]
         statuses = ["active"] * 7 + ["completed"] * 2 + ["dropped"]
-
-        def enrol_rows():
-            for eid, (uid, course) in enumerate(plan, 1):
-                yield (eid, uid, course, course, self.rng.choice(statuses), None, uid, self.now)
-
-        self.copy(
-            "enrollments",
-            [
-                "id",
-                "user_id",
-                "course_id",
-                "cohort_id",
-                "status",
-                "sponsor_org_id",
-                "enrolled_by_id",
-                "created_at",
-            ],
-            enrol_rows(),
-            len(plan),
-        )
-        n_progress = self.args.rows - len(plan)
-        per_enrol = min(ITEMS_PER_COURSE, max(1, n_progress // len(plan)))
-
-        def progress_rows():
-            pid = 0
-            for eid, (_uid, course) in enumerate(plan, 1):
-                for p in range(1, per_enrol + 1):
-                    pid += 1
-                    yield (pid, eid, (course - 1) * ITEMS_PER_COURSE + p, self.now, 80.0)
-
-        self.copy(
-            "progress",
-            ["id", "enrollment_id", "item_id", "completed_at", "score"],
-            progress_rows(),
-            len(plan) * per_enrol,
-        )
+        rows = ((eid, uid, c, c, self.rng.choice(statuses), None, uid, self.now)
+                for eid, (uid, c) in enumerate(plan, 1))  # fmt: skip
+        self.copy("enrollments", rows, len(plan))
+        per_enrol = min(ITEMS_PER_COURSE, max(1, (self.args.rows - len(plan)) // len(plan)))
+        progress = ((eid, c) for eid, (_uid, c) in enumerate(plan, 1) for _ in range(per_enrol))
+        rows = ((pid, eid, (c - 1) * ITEMS_PER_COURSE + 1 + (pid - 1) % per_enrol, self.now,
+                 80.0) for pid, (eid, c) in enumerate(progress, 1))  # fmt: skip
+        self.copy("progress", rows, len(plan) * per_enrol)
         return len(plan), len(plan) * per_enrol
 
 
