@@ -32,6 +32,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from lms.db import db
+
 logger = logging.getLogger(__name__)
 
 SUPPORTED_LOCALES = ("ko", "en")
@@ -167,8 +169,6 @@ def set_locale(code: str) -> Response:
         abort(404)
     session["locale"] = code
     if current_user.is_authenticated and getattr(current_user, "locale", code) != code:
-        from lms.extensions import db
-
         current_user.locale = code
         db.session.commit()
     return redirect(safe_next(request.form.get("next") or request.args.get("next")))
