@@ -200,3 +200,13 @@ def test_home_sends_visitors_to_the_catalogue_and_members_to_their_dashboard(
     assert client.get("/").headers["Location"].endswith("/catalogue")
     login(client, make_user())
     assert client.get("/").headers["Location"].endswith("/dashboard")
+
+
+def test_locked_account_is_told_to_wait(client, make_user, password):
+    make_user(email="learner@example.com")
+    for _ in range(5):
+        client.post("/login", data={"email": "learner@example.com", "password": "Wrong-pass-1"})
+    response = client.post("/login", data={"email": "learner@example.com", "password": password})
+    assert response.status_code == 200
+    assert "로그인 실패가 너무 많습니다. 몇 분 뒤 다시 시도하세요." in response.text
+    assert client.get("/settings").status_code == 302  # still not logged in
