@@ -137,6 +137,9 @@ def add_security_headers(response: Response) -> Response:
     """Add the security headers to ``response`` unless a view already set its own."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.is_secure:
+        # Browsers ignore it over plain HTTP, so it is only sent over HTTPS.
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     if request.endpoint != "static" and "Cache-Control" not in response.headers:
         # Pages show personal data: never keep them in a shared cache.
         response.headers["Cache-Control"] = "no-store"

@@ -140,3 +140,9 @@ def test_language_switch_never_redirects_off_site(client):
         assert response.headers["Location"] == "/"
     response = client.post("/locale/en", data={"csrf_token": token, "next": "/catalogue?x=1"})
     assert response.headers["Location"] == "/catalogue?x=1"
+
+
+def test_https_responses_ask_for_https_next_time(client):
+    assert "Strict-Transport-Security" not in client.get("/catalogue").headers
+    secure = client.get("/catalogue", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
