@@ -165,12 +165,7 @@ MEAN = "def mean(xs):\n    return sum(xs) / len(xs)"
 SCALE = "def scale(xs, k):\n    return [x * k for x in xs]"
 
 
-def _lab_submissions(tmp_path: Path, extra: dict | None = None) -> tuple[Path, dict]:
-    gen = tmp_path / "gen"
-    make_course(
-        gen, "lab", {"lab.ipynb": FILES / "lab.ipynb", "numbers.csv": FILES / "numbers.csv"}, {}
-    )
-    rel = release_notebook(gen)
+def _lab_submissions(rel: dict) -> dict:
     subs = {
         "correct": answer(answer(rel, "mean_answer", MEAN), "scale_answer", SCALE),
         "partial": answer(
@@ -189,40 +184,33 @@ def _lab_submissions(tmp_path: Path, extra: dict | None = None) -> tuple[Path, d
             "scale_answer",
             SCALE,
         ),
-    } | (extra or {})
-    shutil.rmtree(gen)
-    return rel, {s: {"lab.ipynb": nb} for s, nb in subs.items()}
+    }
+    return {s: {"lab.ipynb": nb} for s, nb in subs.items()}
 
 
 @pytest.mark.slow
-def test_own_lab_scores_like_nbgrader_except_documented_stderr_rule(tmp_path, executor):
-    _, subs = _lab_submissions(tmp_path)
-    src = {"lab.ipynb": FILES / "lab.ipynb", "numbers.csv": FILES / "numbers.csv"}
-    root = make_course(tmp_path / "course", "lab", src, subs)
-    out = compare(root, "lab", executor)
-    ours = out["ours"]
-    assert ours[("partial", "lab", "test_partial")] == 2.0
-    assert ours[("correct", "lab", "test_mean")] == 2.0  # hidden test passed
-    assert ours[("erroring", "lab", "test_mean")] == 0.0
-    # the documented improvement: stderr without an error keeps the points (nbgrader: 0)
-    assert ours[("warns", "lab", "test_mean")] == 2.0
-    assert out["theirs"][("warns", "lab", "test_mean")] == 0.0
-
-
-@pytest.mark.slow
-def test_infinite_loop_times_out_like_nbgrader(tmp_path, executor):
-    rel, subs = _lab_submissions(tmp_path)
+def test_own_lab_scores_like_nbgrader_except_documented_stderr_rule(tmp_path, executor, generated):
+    """Correct, partial, erroring, blank, stderr-writing and infinite-loop submissions."""
+    rel = release_notebook(generated)  # the same lab, generated once per session
+    subs = _lab_submissions(rel)
     loop = answer(
         answer(rel, "mean_answer", "def mean(xs):\n    while True:\n        pass"),
         "scale_answer",
         SCALE,
     )
-    subs = {"loop": {"lab.ipynb": loop}, "correct": subs["correct"]}
+    subs["loop"] = {"lab.ipynb": loop}
     src = {"lab.ipynb": FILES / "lab.ipynb", "numbers.csv": FILES / "numbers.csv"}
     root = make_course(tmp_path / "course", "lab", src, subs)
     out = compare(root, "lab", executor, cell_timeout=2)
-    assert out["ours"][("loop", "lab", "test_mean")] == 0.0
-    assert out["ours"][("loop", "lab", "test_scale")] == 1.0  # later cells still run
+    ours = out["ours"]
+    assert ours[("partial", "lab", "test_partial")] == 2.0
+    assert ours[("correct", "lab", "test_mean")] == 2.0  # hidden test passed
+    assert ours[("erroring", "lab", "test_mean")] == 0.0
+    assert ours[("loop", "lab", "test_mean")] == 0.0  # timed out
+    assert ours[("loop", "lab", "test_scale")] == 1.0  # later cells still run
+    # the documented improvement: stderr without an error keeps the points (nbgrader: 0)
+    assert ours[("warns", "lab", "test_mean")] == 2.0
+    assert out["theirs"][("warns", "lab", "test_mean")] == 0.0
 
 
 USER_GUIDE = NBGRADER_FILES.parent.parent.parent / "docs" / "source" / "user_guide"
