@@ -26,6 +26,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(settings.flask_config())
     app.config.update(config or {})
+    app.json.ensure_ascii = False  # Korean stays readable in API responses
+    app.json.sort_keys = False  # keep the documented field order
     logging.getLogger("lms").setLevel(app.config["LMS_LOG_LEVEL"])
 
     load_models()

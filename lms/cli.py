@@ -29,7 +29,7 @@ def is_db_command(argv: list[str] | None = None) -> bool:
     """Whether this process runs ``flask … db …`` (the schema check must not block it)."""
     args = list(sys.argv[1:] if argv is None else argv)
     prog = (sys.argv[0] if argv is None else "flask").rsplit("/", 1)[-1]
-    if prog not in {"flask", "__main__.py", "-m"} and "flask" not in prog:
+    if "flask" not in prog and prog != "__main__.py":  # `flask …` or `python -m flask …`
         return False
     while args and args[0].startswith("-"):
         option = args.pop(0)

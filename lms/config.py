@@ -152,7 +152,6 @@ class Settings:
             "LMS_LOGIN_LOCKOUT_S": self.login_lockout_s,
             "LMS_API_TOKEN_TTL_DAYS": self.api_token_ttl_days,
             "LMS_LOG_LEVEL": self.log_level,
-            "JSON_SORT_KEYS": False,
         }
 
 
