@@ -148,3 +148,13 @@ def test_cannot_revoke_someone_elses_token(make_user):
     token, _secret = services.create_token(owner, owner)
     with pytest.raises(NotFound):
         services.revoke_token(other, token.id)
+
+
+def test_login_audit_records_where_from(app, make_user, password):
+    make_user(email="ok@example.com")
+    environ = {"REMOTE_ADDR": "10.0.0.7", "HTTP_USER_AGENT": "pytest-browser"}
+    with app.test_request_context(environ_base=environ):
+        services.authenticate("ok@example.com", password)
+    event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert (event.action, event.ip, event.user_agent) == ("login.ok", "10.0.0.7", "pytest-browser")
+    assert event.at.tzinfo is not None
