@@ -84,7 +84,7 @@ def _grade(job: Job, executor: Any | None, gpu_device: str | None) -> Result:
         os.chmod(tmp, 0o755)  # the sandbox's unprivileged uid must reach the workdir
         workdir = Path(tmp) / "work"
         try:
-            prepare_workdir(workdir, job)
+            plan.notes.extend(prepare_workdir(workdir, job))
         except OSError as exc:
             return not_gradable(job, f"could not prepare the working directory: {exc}")
         t1 = time.perf_counter()
@@ -109,28 +109,41 @@ def rejected(job: Job, tnb: dict, message: str) -> Result:
     return Result(job.job_id, "needs_review", 0.0, possible, cells, html, flags, reason=message)
 
 
-def prepare_workdir(workdir: Path, job: Job) -> None:
+def prepare_workdir(workdir: Path, job: Job) -> list[str]:
     """Fill ``workdir`` with the student's own files, then the release's data files.
 
     Release files win over student files of the same name (as nbgrader's autograde copies
-    the source files over the submission). Notebooks and symbolic links are never copied.
+    the source files over the submission). Notebooks and symbolic links are never copied;
+    the student's files are capped at ``limits.disk_mb``. Returns notes for the learner.
     """
     workdir.mkdir(mode=0o755)
+    notes = []
     if job.extra_files_dir:
-        copy_plain_files(Path(job.extra_files_dir), workdir, link=True)
+        budget = job.limits.disk_mb * 1024 * 1024
+        skipped = copy_plain_files(Path(job.extra_files_dir), workdir, link=True, budget=budget)
+        if skipped:
+            notes.append(
+                f"{len(skipped)} of your files were not provided to the grader (more than "
+                f"{job.limits.disk_mb} MB in all): {', '.join(skipped[:5])}"
+            )
     copy_plain_files(Path(job.release_dir), workdir, link=True)
     os.chmod(workdir, 0o755)
+    return notes
 
 
-def copy_plain_files(src: Path, dest: Path, *, link: bool = False) -> None:
+def copy_plain_files(
+    src: Path, dest: Path, *, link: bool = False, budget: int | None = None
+) -> list[str]:
     """Copy regular files (no notebooks, no symlinks, no checkpoints) from src into dest.
 
     ``link=True`` hard-links world-readable files where possible (same file system) instead
     of copying: the sandbox mounts the workdir read-only and runs as another uid, so a link
-    is as safe as a copy and makes large data files free.
+    is as safe as a copy and makes large data files free. Files beyond ``budget`` bytes in
+    all are skipped; their relative paths are returned.
     """
     if not src.is_dir():
         raise FileNotFoundError(f"no such directory: {src}")
+    skipped: list[str] = []
     for dirpath, dirnames, filenames in os.walk(src):
         dirnames[:] = [d for d in dirnames if not d.startswith(".ipynb_checkpoints")]
         rel = Path(dirpath).relative_to(src)
@@ -138,11 +151,17 @@ def copy_plain_files(src: Path, dest: Path, *, link: bool = False) -> None:
             path = Path(dirpath) / fname
             if fname.endswith(".ipynb") or path.is_symlink() or not path.is_file():
                 continue
+            if budget is not None:
+                budget -= path.stat().st_size
+                if budget < 0:
+                    skipped.append(str(rel / fname))
+                    continue
             target = dest / rel / fname
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
             if target.exists():
                 target.unlink()
             _place(path, target, link)
+    return skipped
 
 
 def _place(path: Path, target: Path, link: bool) -> None:

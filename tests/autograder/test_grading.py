@@ -338,3 +338,22 @@ def test_gpu_job_gets_the_worker_gpu_slot(job_for, correct, monkeypatch):
     grade(job_for(correct, resource_class="gpu"), executor=Gpu())
     grade(job_for(correct), executor=Gpu())
     assert seen == [("gpu", "MIG-1234"), ("cpu", None)]
+
+
+def test_student_files_over_the_disk_limit_are_not_copied(job_for, correct, tmp_path):
+    from autograder.contract import Limits
+
+    files = tmp_path / "big"
+    files.mkdir()
+    (files / "huge.bin").write_bytes(b"x" * (2 * 1024 * 1024))
+    seen = []
+
+    class Peek(InProcessExecutor):
+        def run(self, cells, *, workdir, **kw):
+            seen.extend(p.name for p in workdir.iterdir())
+            return super().run(cells, workdir=workdir, **kw)
+
+    job = job_for(correct, extra_files_dir=str(files), limits=Limits(disk_mb=1))
+    result = grade(job, executor=Peek())
+    assert "huge.bin" not in seen and "numbers.csv" in seen
+    assert "huge.bin" in result.feedback_html and result.earned == 7.0
