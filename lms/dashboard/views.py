@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from lms.accounts.services import get_user_by_email
 from lms.catalog import services as catalog_services
-from lms.catalog.models import Course
+from lms.catalog.models import Course, Enrollment, EnrollmentStatus
 from lms.dashboard import queries
 from lms.dashboard.forms import CohortForm, EnrolLearnerForm
 from lms.db import db
@@ -107,4 +107,21 @@ def create_cohort(slug: str) -> ResponseReturnValue:
         return _course_page(course, cohort_form=form, status=error.status)
     db.session.commit()
     flash(_("The cohort was created."), "success")
+    return redirect(url_for("dashboard.course", slug=course.slug))
+
+
+@bp.post("/teach/courses/<slug>/enrollments/<int:enrollment_id>/status")
+@login_required
+def set_status(slug: str, enrollment_id: int) -> ResponseReturnValue:
+    """Mark a learner's enrolment completed or dropped (or active again)."""
+    course = _managed_course(slug)
+    enrollment = db.session.get(Enrollment, enrollment_id)
+    if enrollment is None or enrollment.course_id != course.id:
+        abort(404)
+    status = request.form.get("status", "")
+    if status not in {s.value for s in EnrollmentStatus}:
+        abort(400)
+    catalog_services.set_enrollment_status(me(), enrollment, EnrollmentStatus(status))
+    db.session.commit()
+    flash(_("The enrolment of %(name)s was updated.", name=enrollment.user.name), "success")
     return redirect(url_for("dashboard.course", slug=course.slug))

@@ -153,3 +153,36 @@ def test_cohort_with_reversed_dates_is_refused(client, make_user, make_course, l
     assert response.status_code == 422
     assert "종료일은 시작일보다 빠를 수 없습니다." in response.text
     assert db.session.scalar(select(Cohort)) is None
+
+
+def test_instructor_marks_an_enrolment_completed_which_opens_the_next_course(
+    client, make_user, make_course, make_enrollment, login
+):
+    teacher = make_user(role="instructor")
+    learner = make_user()
+    basics = make_course(slug="basics", instructors=[teacher])
+    make_course(slug="advanced", prerequisites=[basics])
+    enrollment = make_enrollment(learner, basics)
+    login(client, teacher)
+    path = f"/teach/courses/basics/enrollments/{enrollment.id}/status"
+    assert client.post(path, data={"status": "completed"}).status_code == 302
+    db.session.refresh(enrollment)
+    assert enrollment.status.value == "completed" and enrollment.completed_at is not None
+    login(client, learner)
+    assert client.post("/courses/advanced/enrol", data={"cohort": ""}).status_code == 302
+
+
+def test_status_of_another_courses_enrolment_cannot_be_changed(
+    client, make_user, make_course, make_enrollment, login
+):
+    teacher = make_user(role="instructor")
+    own = make_enrollment(make_user(), make_course(slug="mine", instructors=[teacher]))
+    theirs = make_enrollment(make_user(), make_course(slug="theirs"))
+    login(client, teacher)
+    path = f"/teach/courses/mine/enrollments/{theirs.id}/status"
+    assert client.post(path, data={"status": "dropped"}).status_code == 404
+    assert client.post(f"/teach/courses/theirs/enrollments/{theirs.id}/status").status_code == 403
+    bad = client.post(f"/teach/courses/mine/enrollments/{own.id}/status", data={"status": "x"})
+    assert bad.status_code == 400
+    db.session.refresh(theirs)
+    assert theirs.status.value == "active"
