@@ -357,3 +357,15 @@ def test_student_files_over_the_disk_limit_are_not_copied(job_for, correct, tmp_
     result = grade(job, executor=Peek())
     assert "huge.bin" not in seen and "numbers.csv" in seen
     assert "huge.bin" in result.feedback_html and result.earned == 7.0
+
+
+@pytest.mark.parametrize("status", ["ok", "timeout", "memory", "output_limit", "crashed"])
+def test_every_result_survives_the_validated_json_round_trip(job_for, correct, status):
+    from autograder.contract import Result
+
+    ex = InProcessExecutor({"test_scale": CellRun("test_scale", "killed")}, status=status)
+    result = grade(job_for(correct), executor=ex)
+    assert Result.from_json(result.to_json()) == result
+    if status == "output_limit":
+        cell = next(c for c in result.cells if c.cell_id == "test_scale")
+        assert "bytes of output" in cell.message
