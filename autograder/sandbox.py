@@ -338,7 +338,6 @@ def sandbox_env(spec: SandboxSpec) -> dict[str, str]:
 def _set_rlimits(spec: SandboxSpec) -> None:
     mb = 1024 * 1024
     limits = {
-        resource.RLIMIT_CPU: spec.cpu_time_s,
         resource.RLIMIT_FSIZE: spec.disk_mb * mb,
         resource.RLIMIT_CORE: 0,
         resource.RLIMIT_NOFILE: 1024,
@@ -347,15 +346,23 @@ def _set_rlimits(spec: SandboxSpec) -> None:
         limits[resource.RLIMIT_AS] = spec.memory_mb * mb
     for which, value in limits.items():
         resource.setrlimit(which, (value, value))
+    # SIGXCPU at the soft limit (reported as a timeout); SIGKILL 5 s later if it is ignored
+    resource.setrlimit(resource.RLIMIT_CPU, (spec.cpu_time_s, spec.cpu_time_s + 5))
+    signal.signal(signal.SIGXCPU, signal.SIG_DFL)
 
 
 def run_isolated(spec: SandboxSpec, target: Any, on_spawn: Any = None, on_error: Any = None) -> int:
-    """``isolate``, fork, ``finish`` and call ``target()`` in the child; return its exit code.
+    """``isolate``, fork the job's init, ``finish``, fork the worker that calls ``target()``.
 
-    The calling process becomes the job's supervisor: it only waits for the child (PID 1 of the
-    job's namespace) and forwards SIGINT to it. ``on_spawn(pid)`` runs in the supervisor right
-    after the fork (e.g. to report the child's host pid); ``on_error(message)`` runs in the
-    child when entering the sandbox fails.
+    Process tree: the caller (the job's supervisor, root, outside the job's namespaces) waits
+    and forwards SIGINT; its child is PID 1 of the job's PID namespace (a minimal init: it
+    reaps orphans, forwards SIGINT, and exits with the worker's status, which tears down the
+    whole namespace); the init's child runs ``target()``. The worker is deliberately not PID 1:
+    the kernel does not deliver default-action signals (``RLIMIT_CPU``'s SIGXCPU/SIGKILL, a
+    student's ``os.kill(os.getpid(), 9)``) to a namespace init. Returns the init's exit code:
+    the worker's code, or 128 + signal number when the worker was killed by a signal.
+    ``on_spawn(pid)`` runs in the supervisor right after the fork (the init's host pid);
+    ``on_error(message)`` runs in the namespace when entering the sandbox fails.
     """
     isolate(spec)
     pid = os.fork()
@@ -368,7 +375,7 @@ def run_isolated(spec: SandboxSpec, target: Any, on_spawn: Any = None, on_error:
                 if on_error is not None:
                     on_error(f"entering the sandbox failed: {exc}")
                 raise
-            code = int(target() or 0)
+            code = _namespace_init(target)
         except BaseException as exc:  # noqa: BLE001  (report, then exit: never unwind into the zygote)
             print(f"sandbox child failed: {exc!r}", file=sys.stderr)
         finally:
@@ -376,12 +383,31 @@ def run_isolated(spec: SandboxSpec, target: Any, on_spawn: Any = None, on_error:
     signal.signal(signal.SIGINT, lambda *_: os.kill(pid, signal.SIGINT))
     if on_spawn is not None:
         on_spawn(pid)
+    _, status = os.waitpid(pid, 0)  # PEP 475: retried after the SIGINT handler runs
+    return os.waitstatus_to_exitcode(status)
+
+
+def _namespace_init(target: Any) -> int:
+    worker = os.fork()
+    if worker == 0:
+        code = 70
+        try:
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            code = int(target() or 0)
+        except BaseException as exc:  # noqa: BLE001
+            print(f"sandbox worker failed: {exc!r}", file=sys.stderr)
+        finally:
+            os._exit(code)
+    signal.signal(signal.SIGINT, lambda *_: os.kill(worker, signal.SIGINT))
     while True:
         try:
-            _, status = os.waitpid(pid, 0)
-            return os.waitstatus_to_exitcode(status)
-        except InterruptedError:
-            continue
+            pid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            return 70
+        if pid == worker:
+            code = os.waitstatus_to_exitcode(status)
+            return 128 - code if code < 0 else code
 
 
 @functools.cache

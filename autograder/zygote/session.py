@@ -108,6 +108,15 @@ class JobDied(Exception):
         self.status, self.cell_status = status, cell_status
 
 
+def _exit_status(code: Any) -> JobDied:
+    """Interpret the job init's exit code (128 + N: the runner was killed by signal N)."""
+    if isinstance(code, int) and code > 128:
+        if code - 128 == signal.SIGXCPU:
+            return JobDied("timeout", "timeout", "the runner used up its CPU time limit")
+        return JobDied("crashed", "killed", f"the runner was killed by signal {code - 128}")
+    return JobDied("crashed", "killed", f"the runner exited with code {code}")
+
+
 class JobSession:
     """Drives one job's cells through the pipes; see the module docstring."""
 
@@ -188,13 +197,7 @@ class JobSession:
                 )
             raise JobDied("crashed", "killed", "the runner process ended during the cell")
         if frame.get("op") == "exit":
-            code = frame.get("code")
-            how = (
-                f"killed by signal {-code}"
-                if isinstance(code, int) and code < 0
-                else f"exited with code {code}"
-            )
-            raise JobDied("crashed", "killed", f"the runner {how}")
+            raise _exit_status(frame.get("code"))
         if frame.get("op") == "alert":
             self.flags.append(str(frame.get("flag"))[:300])
             return self._read(deadline, startup)

@@ -288,6 +288,20 @@ def test_loop_that_ignores_interrupts_is_killed_from_outside(zygote, course):
     assert [c.status for c in ex.cells] == ["timeout", "not_run"]
 
 
+def test_cpu_time_limit_ends_the_job_as_a_timeout(zygote, course):
+    limits = Limits(
+        cell_timeout_s=10,
+        notebook_timeout_s=20,
+        memory_mb=256,
+        max_pids=32,
+        disk_mb=16,
+        cpu_time_s=1,
+    )
+    ex = run(zygote, course["work"], "while True: pass", "print('never')", limits=limits)
+    assert ex.status == "timeout" and "CPU time" in ex.log, ex.log
+    assert [c.status for c in ex.cells] == ["timeout", "not_run"]
+
+
 def test_notebook_time_limit_is_enforced(zygote, course):
     limits = Limits(
         cell_timeout_s=5, notebook_timeout_s=1.5, memory_mb=256, max_pids=32, disk_mb=16
@@ -305,16 +319,26 @@ def test_notebook_time_limit_is_enforced(zygote, course):
 
 
 @pytest.mark.parametrize(
-    "attack",
-    ["os.kill(os.getppid(), 9)", "os.kill(-1, 9)", "os.kill(0, 9)", "os.kill(os.getpid(), 9)"],
+    "attack, survives",
+    [
+        ("os.kill(os.getppid(), 9)", True),  # the parent is the job's init: immune inside
+        ("os.kill(1, 9)", True),
+        ("os.kill(-1, 9)", True),  # nobody else to kill in the job's namespace (ESRCH)
+        ("os.kill(0, 9)", False),  # its own process group: the submission kills itself
+        ("os.kill(os.getpid(), 9)", False),
+    ],
 )
-def test_signals_cannot_reach_the_grader_or_the_runner(zygote, course, attack):
-    # The runner is PID 1 of the job's namespace: the kernel drops SIGKILL sent to it from
-    # inside, and nothing outside the namespace can be named.
+def test_signals_cannot_reach_the_grader(zygote, course, attack, survives):
+    # The grader and the zygote live outside the job's PID namespace: they cannot be named.
     ex = run(zygote, course["work"], f"import os; {attack}", "print('after')")
     assert zygote.proc.poll() is None  # the zygote survived
-    assert ex.status == "ok" and ex.cells[0].status in ("ok", "error")  # ESRCH: nobody else to kill
-    assert ex.cells[1].status == "ok" and "after" in text(ex, 1)
+    if survives:
+        assert ex.status == "ok" and ex.cells[1].status == "ok" and "after" in text(ex, 1)
+    else:
+        assert ex.status == "crashed" and "signal 9" in ex.log
+        assert [c.status for c in ex.cells] == ["killed", "not_run"]
+    follow_up = run(zygote, course["work"], "print('next student')")
+    assert follow_up.status == "ok" and "next student" in text(follow_up, 0)
 
 
 def test_a_runner_that_exits_is_reported_and_the_next_job_runs(zygote, course):

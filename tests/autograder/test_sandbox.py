@@ -81,7 +81,7 @@ def test_code_runs_as_the_unprivileged_uid_in_a_private_home(zygote, workdir):
         limits=LIMITS,
     )
     uid = int(os.environ.get("AUTOGRADER_SANDBOX_UID", 65534))
-    assert stdout(ex.cells[0]).split() == [str(uid), str(uid), "/home/sandbox", "1"]
+    assert stdout(ex.cells[0]).split() == [str(uid), str(uid), "/home/sandbox", "2"]
 
 
 def test_modules_not_preimported_still_load_after_setuid(zygote, workdir):
