@@ -28,6 +28,7 @@ from nbchecks import GPU_ORDER, Problem, check_notebook, notebook_cells  # noqa:
 COURSES = Path(__file__).resolve().parents[1]
 SCHEMA_PATH = COURSES / "course.schema.json"
 MAX_DATA_BYTES = 200 * 1024
+MAX_NOTEBOOK_BYTES = 1024 * 1024
 
 __all__ = ["Problem", "check_package", "check_tree", "course_dirs", "load_course"]
 
@@ -97,7 +98,7 @@ def _short(error: jsonschema.ValidationError) -> str:
     return error.message if len(error.message) < 300 else error.message[:297] + "..."
 
 
-def _assignment_problems(meta: dict, ctx: _Ctx) -> dict[str, dict]:
+def _assignment_problems(meta: dict, ctx: _Ctx) -> dict[str, set[tuple[str, str]]]:
     """Per assignment: folder, notebooks, points, schedule; returns name -> graded cell keys."""
     graded: dict[str, set[tuple[str, str]]] = {}
     seen = set()
@@ -146,12 +147,13 @@ def _folder_problems(folder: Path, ctx: _Ctx) -> list[tuple[tuple[str, str], flo
             if meta.get("grade") and isinstance(meta.get("points"), int | float):
                 graded.append(((path.stem, meta.get("grade_id", "")), float(meta["points"])))
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.suffix != ".ipynb" and path.stat().st_size > MAX_DATA_BYTES:
-            rel = path.relative_to(ctx.course_dir)
+        limit = MAX_NOTEBOOK_BYTES if path.suffix == ".ipynb" else MAX_DATA_BYTES
+        if path.is_file() and not path.is_symlink() and path.stat().st_size > limit:
+            size = path.stat().st_size
             ctx.add(
                 "size",
-                f"data file is {path.stat().st_size} bytes (limit {MAX_DATA_BYTES})",
-                str(rel),
+                f"file is {size} bytes (limit {limit})",
+                str(path.relative_to(ctx.course_dir)),
             )
     return graded
 
@@ -214,6 +216,11 @@ def _evidence_problem(ev: dict, graded: dict[str, set], where: str, ctx: _Ctx) -
 def check_package(course_dir: Path, known_slugs: set[str] | None = None) -> list[Problem]:
     """Every problem of one package; ``known_slugs`` enables the prerequisite check."""
     ctx = _Ctx(course_dir, [])
+    for path in sorted(course_dir.rglob("*")):
+        if path.is_symlink():  # a package is plain files; a link could point anywhere on the server
+            ctx.add("(file)", "symbolic links are not allowed", str(path.relative_to(course_dir)))
+    if ctx.problems:
+        return ctx.problems
     try:
         meta = load_course(course_dir)
     except (OSError, tomllib.TOMLDecodeError) as exc:

@@ -174,6 +174,17 @@ def test_large_data_files_are_refused(course_copy):
     assert problems[0].file == "ai-foundations/source/lab01-python-numpy/big.csv"
 
 
+def test_symbolic_links_are_refused_before_anything_is_read_through_them(course_copy, tmp_path):
+    folder, _ = course_copy
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the portal")
+    (folder / "source" / "lab01-python-numpy" / "data.txt").symlink_to(secret)
+    problems = check_package(folder)
+    assert [(p.file, p.message) for p in problems] == [
+        ("ai-foundations/source/lab01-python-numpy/data.txt", "symbolic links are not allowed")
+    ]
+
+
 def test_prerequisite_cycles_are_found(tmp_path):
     for slug in ("ai-foundations", "smart-factory-pdm"):
         shutil.copytree(COURSES / slug, tmp_path / slug)
