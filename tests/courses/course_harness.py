@@ -45,9 +45,10 @@ class LabGrades:
     test_ids: set[tuple[str, str]]  # (notebook, grade_id) of autograded test cells
     solution: list[CellGrade]
     blank: list[CellGrade]
+    edited: list[CellGrade]
 
     def auto(self, who: str) -> tuple[float, float]:
-        """(earned, possible) auto-graded test points for ``who`` in {solution, blank}."""
+        """(earned, possible) auto-graded test points for ``who`` in {solution, blank, edited}."""
         rows = [g for g in getattr(self, who) if (g.notebook, g.grade_id) in self.test_ids]
         return sum(g.auto_score or 0.0 for g in rows), sum(g.max_score for g in rows)
 
@@ -117,8 +118,33 @@ def _check(result: dict, what: str) -> None:
         raise HarnessError(f"nbgrader {what} failed:\n{result.get('log')}\n{result.get('error')}")
 
 
-def grade_lab(slug: str, assignment: str, work: Path, template_db: Path) -> LabGrades:
-    """Run generate_assignment + autograde(solution, blank) for one lab in ``work``."""
+def _edited_copy(source: Path, target: Path, edits: dict[str, tuple[str, str]]) -> None:
+    """Copy an assignment, replacing text in the cells named by grade_id (each must match)."""
+    shutil.copytree(source, target)
+    for path in target.glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id in edits:
+                old, new = edits[grade_id]
+                if old not in cell.source:
+                    raise HarnessError(f"{grade_id}: {old!r} not found")
+                cell.source = cell.source.replace(old, new)
+        nbformat.write(nb, path)
+
+
+def grade_lab(
+    slug: str,
+    assignment: str,
+    work: Path,
+    template_db: Path,
+    edits: dict[str, tuple[str, str]] | None = None,
+) -> LabGrades:
+    """Run generate_assignment + autograde(solution, blank[, edited]) for one lab in ``work``.
+
+    ``edits`` (grade_id -> (old, new)) adds a third submission, ``edited``: the model solution
+    with those replacements, e.g. a plausible mistake that only hidden tests catch.
+    """
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
@@ -134,13 +160,16 @@ def grade_lab(slug: str, assignment: str, work: Path, template_db: Path) -> LabG
     config.CourseDirectory.db_url = db_url
     config.Exchange.root = str(work / "exchange")
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    students = ["solution", "blank"] + (["edited"] if edits else [])
     cwd = os.getcwd()
     try:
         _check(api.generate_assignment(assignment), "generate_assignment")
         release = root / "release" / assignment
         shutil.copytree(source, root / "submitted" / "solution" / assignment)
         shutil.copytree(release, root / "submitted" / "blank" / assignment)
-        for student in ("solution", "blank"):
+        if edits:
+            _edited_copy(source, root / "submitted" / "edited" / assignment, edits)
+        for student in students:
             _check(api.autograde(assignment, student), f"autograde {student}")
     finally:
         os.chdir(cwd)  # nbgrader's converters chdir into the course root
@@ -149,4 +178,5 @@ def grade_lab(slug: str, assignment: str, work: Path, template_db: Path) -> LabG
         test_ids=_test_cell_ids(release),
         solution=_read_grades(db_url, assignment, "solution"),
         blank=_read_grades(db_url, assignment, "blank"),
+        edited=_read_grades(db_url, assignment, "edited") if edits else [],
     )

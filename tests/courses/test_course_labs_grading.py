@@ -43,3 +43,27 @@ def test_solution_scores_full_and_blank_release_scores_zero(
     release = "".join(p.read_text(encoding="utf-8") for p in grades.release_dir.glob("*.ipynb"))
     assert "BEGIN HIDDEN TESTS" not in release and "BEGIN SOLUTION" not in release
     assert "raise NotImplementedError()" in release and "YOUR ANSWER HERE" in release
+
+
+@pytest.mark.slow
+def test_hidden_tests_catch_a_mistake_the_visible_tests_miss(tmp_path, template_gradebook):
+    # A classic error: averaging per-row defect rates instead of pooling the counts. The
+    # visible asserts of that cell still pass with it (checked when this test was written).
+    pooled = 'totals = df.groupby("line")[["defects", "produced"]].sum()'
+    mean_of_ratios = (
+        'totals = df.assign(defects=df["defects"] / df["produced"], produced=1)'
+        '.groupby("line")[["defects", "produced"]].mean()'
+    )
+    grades = grade_lab(
+        "ai-foundations",
+        "lab02-pandas-production",
+        tmp_path,
+        template_gradebook,
+        edits={"defect_rate_by_line": (pooled, mean_of_ratios)},
+    )
+    by_cell = {g.grade_id: g.auto_score for g in grades.edited}
+    assert by_cell["test_defect_rate_by_line"] == 0, "the hidden toy example must catch it"
+    others = [g for g in grades.edited if (g.notebook, g.grade_id) in grades.test_ids]
+    assert all(
+        g.auto_score == g.max_score for g in others if g.grade_id != "test_defect_rate_by_line"
+    )

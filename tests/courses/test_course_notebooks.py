@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 
@@ -107,3 +108,21 @@ def test_gpu_lab_falls_back_to_numpy_without_torch(monkeypatch, tmp_path):
     if importlib.util.find_spec("torch") is not None:
         pytest.skip("torch is installed here; the fallback is covered by LAB_FORCE_NUMPY")
     assert _detect(monkeypatch, tmp_path, fake_torch=False, force_numpy=False) == ("numpy", "cpu")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_imports_only_numpy_pandas_and_the_stdlib(path):
+    allowed = set(sys.stdlib_module_names) | {"numpy", "pandas"}
+    gpu_lab = path.parent.name == "lab03-gpu-cnn"
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for name in names:
+                top = name.split(".")[0]
+                assert top in allowed or (gpu_lab and top == "torch"), f"{path.name} imports {name}"
