@@ -113,6 +113,7 @@ def _course_page(course: Course, form: EnrolForm | None = None, status: int = 20
         "missing": missing,
         "missing_titles": ", ".join(c.title(current_locale()) for c in missing),
         "enrollment": active_enrollment(viewer, course) if viewer else None,
+        "can_manage": services.can_manage_course(viewer, course),
         "form": form,
     }
     return render_template("catalog/course.html", **context), status

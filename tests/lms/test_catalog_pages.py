@@ -203,3 +203,13 @@ def test_catalogue_pages_keep_the_filters(client, make_course):
     assert 'href="/catalogue?page=2&amp;track=smart_factory"' in first.text
     second = client.get("/catalogue?track=smart_factory&page=2")
     assert _slugs(second) == ["c24"] and 'rel="next"' not in second.text
+
+
+def test_instructors_find_the_management_page_from_the_course(
+    client, make_user, make_course, login
+):
+    teacher = make_user(role="instructor")
+    make_course(slug="mine", instructors=[teacher])
+    assert 'href="/teach/courses/mine"' not in client.get("/courses/mine").text
+    login(client, teacher)
+    assert 'href="/teach/courses/mine"' in client.get("/courses/mine").text
