@@ -6,9 +6,16 @@ translated string, so it renders in the request's language) and an HTTP ``status
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext
+from jinja2 import TemplateNotFound
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+logger = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
@@ -96,8 +103,6 @@ _HTTP_MESSAGES = {
 
 def wants_json() -> bool:
     """API requests get JSON errors; everything else gets an HTML page."""
-    from flask import request
-
     return request.path.startswith("/api/")
 
 
@@ -107,18 +112,25 @@ def http_error_to_domain(exc: Any) -> DomainError:
     return DomainError(code, message, exc.code or 500)
 
 
-def register_error_handlers(app: Any) -> None:
+def register_error_handlers(app: Flask) -> None:
     """JSON errors under /api/, HTML pages (``errors/<status>.html``) elsewhere."""
-    from werkzeug.exceptions import HTTPException
-
     app.register_error_handler(DomainError, _render)
     app.register_error_handler(HTTPException, lambda exc: _render(http_error_to_domain(exc), exc))
+    app.register_error_handler(IntegrityError, _integrity_error)
+
+
+def _integrity_error(exc: Exception) -> Any:
+    """A constraint refused a write that the service checks let through: a concurrent
+    request got there first (two enrolments at once). Answer 409, never a 500."""
+    from lms.db import db  # lms.db is imported lazily: models import this module early
+
+    db.session.rollback()
+    logger.warning("integrity error turned into 409: %s", type(exc).__name__)
+    message = lazy_gettext("This clashes with a change made at the same time. Please try again.")
+    return _render(Conflict("conflict", message))
 
 
 def _render(error: DomainError, http_exc: Any = None) -> Any:
-    from flask import jsonify, render_template
-    from jinja2 import TemplateNotFound
-
     if wants_json():
         response = jsonify(error.to_dict())
     else:
@@ -127,8 +139,6 @@ def _render(error: DomainError, http_exc: Any = None) -> Any:
         except TemplateNotFound:
             response = str(error.message)
     if isinstance(response, str):
-        from flask import make_response
-
         response = make_response(response)
     response.status_code = error.status
     if http_exc is not None and hasattr(http_exc, "get_headers"):

@@ -233,3 +233,24 @@ def test_courses_are_paged(client, make_course):
     second = client.get("/api/v1/courses?per_page=2&page=2").json
     assert (first["total"], len(first["items"]), len(second["items"])) == (3, 2, 1)
     assert client.get("/api/v1/courses?page=0").status_code == 422
+
+
+def test_a_constraint_violation_at_commit_is_409_not_500(
+    app, client, token, bearer, make_course, monkeypatch
+):
+    """Two simultaneous enrolments pass the service's duplicate check; the unique
+    constraint refuses the second at commit."""
+    from lms.api import views
+
+    make_course(slug="ml")
+    real_enroll = views.enroll
+
+    def racing_enroll(actor, user, course, *args, **kwargs):
+        first = real_enroll(actor, user, course, *args, **kwargs)
+        db.session.add(type(first)(user_id=user.id, course_id=course.id))  # the "other" one
+        return first
+
+    monkeypatch.setattr(views, "enroll", racing_enroll)
+    response = client.post("/api/v1/courses/ml/enrollments", headers=bearer(token))
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "conflict"

@@ -73,7 +73,9 @@ def _statuses(client, world, method, path, after=None, **kwargs) -> dict[str, in
     return result
 
 
-@pytest.mark.parametrize("path", ["/api/v1/programs", "/api/v1/courses", "/api/v1/courses/ml"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/openapi.json", "/api/v1/programs", "/api/v1/courses", "/api/v1/courses/ml"]
+)
 def test_catalogue_is_public(client, world, path):
     assert _statuses(client, world, "GET", path) == _table({"*": 200})
 
