@@ -34,6 +34,8 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from autograder import seccomp
+
 SANDBOX_HOME = "/home/sandbox"
 DEFAULT_UID = 65534
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x20000, 0x4000000, 0x8000000
@@ -312,6 +314,7 @@ def finish(spec: SandboxSpec) -> None:
     os.setresgid(spec.gid, spec.gid, spec.gid)
     os.setresuid(spec.uid, spec.uid, spec.uid)
     prctl(PR_SET_NO_NEW_PRIVS, 1)
+    seccomp.install()
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # setuid cleared it; die with the supervisor
     if os.getuid() == 0 or os.geteuid() == 0:
         raise SandboxError("still root after setuid")

@@ -195,6 +195,24 @@ def test_orphans_and_daemons_do_not_survive_the_job(request, name, course):
     assert _marker_processes(marker) == []
 
 
+@pytest.mark.parametrize("name", ["zygote", "kernel"])
+def test_new_namespaces_and_kernel_attack_surface_are_refused(request, name, course):
+    ex = run(
+        request.getfixturevalue(name),
+        course["work"],
+        """
+        import subprocess
+        for cmd in (["unshare", "-U", "true"], ["unshare", "-r", "true"], ["unshare", "-n", "true"]):
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            print(cmd[1], r.returncode, "not permitted" in r.stderr)
+        print(subprocess.run(["echo", "subprocesses still work"], capture_output=True, text=True).stdout)
+        """,
+    )
+    out = text(ex, 0)
+    assert out.count(" 1 True") == 3, out
+    assert "subprocesses still work" in out
+
+
 def test_fork_bomb_is_capped_and_the_job_ends(zygote, course):
     ex = run(
         zygote,

@@ -165,6 +165,20 @@ def test_sandbox_spec_round_trips_through_json():
     assert sandbox.SandboxSpec.from_json(spec.to_json()) == spec
 
 
+def test_seccomp_programs_exist_for_both_architectures_and_end_in_allow():
+    from autograder import seccomp
+
+    for machine in ("x86_64", "aarch64"):
+        prog = seccomp.build_program(machine)
+        assert prog[-1] == (seccomp.BPF_RET_K, 0, 0, seccomp.SECCOMP_RET_ALLOW)
+        jumps = [
+            (i, jt, jf) for i, (code, jt, jf, _) in enumerate(prog) if code != seccomp.BPF_RET_K
+        ]
+        assert all(i + 1 + max(jt, jf) < len(prog) for i, jt, jf in jumps)  # no jump past the end
+    with pytest.raises(KeyError):
+        seccomp.build_program("sparc")
+
+
 # --- integrity helpers ------------------------------------------------------------------------
 
 
