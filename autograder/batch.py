@@ -12,6 +12,7 @@ import hashlib
 import logging
 import re
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,14 +21,15 @@ from typing import Any
 from autograder.contract import Job, Limits, Result
 from autograder.course_dir import (
     CourseError,
+    CoursePaths,
     Submission,
-    course_directory,
     find_submissions,
     record_results,
     template_path,
+    warm_nbgrader,
 )
 from autograder.grading import copy_plain_files
-from autograder.template import write_json_atomic
+from autograder.template import load_template, write_json_atomic
 
 log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -79,16 +81,19 @@ def autograde(
     ``run_jobs(jobs, on_result)`` replaces the local pool (tests grade in-process with it).
     Raises :class:`CourseError` when the course or the assignment's template is missing.
     """
-    coursedir = course_directory(course_root)
-    root = Path(coursedir.root)
-    tpl = template_path(root, assignment)
-    if not tpl.is_file():
+    coursedir = CoursePaths.load(course_root)
+    tpl = template_path(Path(coursedir.root), assignment)
+    try:
+        notebooks = sorted(load_template(str(tpl))["notebooks"])
+    except ValueError as exc:
         raise CourseError(
-            f"no grading template for {assignment!r} ({tpl}); run "
+            f"no usable grading template for {assignment!r} ({exc}); run "
             f"`python -m autograder generate {course_root} {assignment}` first"
-        )
+        ) from None
+    warm = threading.Thread(target=warm_nbgrader, name="warm-nbgrader", daemon=True)
+    warm.start()  # the gradebook is needed only after grading
     release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
-    subs = find_submissions(coursedir, assignment, student_glob)
+    subs = find_submissions(coursedir, assignment, notebooks, student_glob)
     report = BatchReport(assignment)
     jobs: dict[str, tuple[Submission, Job]] = {}
     for sub in subs:
@@ -112,6 +117,7 @@ def autograde(
     else:
         _run_pool(job_list, on_result, workers, executor_name, progress)
     graded = [(sub, report.results.get((sub.student_id, sub.notebook_name))) for sub in subs]
+    warm.join()
     record_results(coursedir, assignment, _with_missing(graded, report))
     return report
 

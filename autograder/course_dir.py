@@ -9,6 +9,7 @@ here and in :mod:`autograder.template`, never in the per-submission grading path
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -20,6 +21,7 @@ from typing import Any
 
 from autograder.contract import CellResult, Result
 
+log = logging.getLogger(__name__)
 TEMPLATE_DIRNAME = "autograder"
 NO_RESPONSE = "No response."
 
@@ -61,16 +63,79 @@ def nbgrader_config(course_root: Path) -> Any:
 
 
 def course_directory(course_root: Path) -> Any:
-    """An nbgrader ``CourseDirectory`` for the course (paths and db_url as nbgrader sees them)."""
+    """An nbgrader ``CourseDirectory`` for the course (imports nbgrader: slow; generate only)."""
     from nbgrader.coursedir import CourseDirectory
 
     config = nbgrader_config(course_root)
     return CourseDirectory(config=config)
 
 
+@dataclass
+class CoursePaths:
+    """The course's paths and database as nbgrader's ``CourseDirectory`` computes them.
+
+    Read from nbgrader_config.py with traitlets only: importing nbgrader costs seconds, which
+    ``autograde`` spends while the workers grade instead of before they start.
+    """
+
+    root: str
+    directory_structure: str
+    submitted_directory: str
+    autograded_directory: str
+    release_directory: str
+    db_url: str
+    course_id: str
+
+    @classmethod
+    def load(cls, course_root: Path) -> CoursePaths:
+        cfg = nbgrader_config(course_root).CourseDirectory
+        root = cfg.root
+
+        def get(name: str, default: str) -> str:
+            value = cfg.get(name, default)
+            return value if isinstance(value, str) else default
+
+        return cls(
+            root=root,
+            directory_structure=get(
+                "directory_structure",
+                os.path.join("{nbgrader_step}", "{student_id}", "{assignment_id}"),
+            ),
+            submitted_directory=get("submitted_directory", "submitted"),
+            autograded_directory=get("autograded_directory", "autograded"),
+            release_directory=get("release_directory", "release"),
+            db_url=get("db_url", "") or f"sqlite:///{os.path.join(root, 'gradebook.db')}",
+            course_id=get("course_id", ""),
+        )
+
+    def format_path(self, step: str, student_id: str, assignment_id: str) -> str:
+        """nbgrader's ``CourseDirectory.format_path`` (without the regex-escaping variant)."""
+        sub = self.directory_structure.format(
+            nbgrader_step=step, student_id=student_id, assignment_id=assignment_id
+        )
+        return os.path.join(self.root, sub)
+
+    def student_dirs(self, assignment: str, student_glob: str) -> list[tuple[str, Path]]:
+        """(student id, directory) of every submission of ``assignment``, sorted by id."""
+        import glob
+        import re
+
+        sentinel = "\x00student\x00"
+        before, after = self.format_path(self.submitted_directory, sentinel, assignment).split(
+            sentinel
+        )
+        pattern = re.compile(re.escape(before) + r"([^/]+)" + re.escape(after) + "$")
+        found = []
+        for path in glob.glob(self.format_path(self.submitted_directory, student_glob, assignment)):
+            match = pattern.match(path)
+            if match and os.path.isdir(path):
+                found.append((match.group(1), Path(path)))
+        return sorted(found)
+
+
 @contextmanager
 def gradebook(coursedir: Any) -> Iterator[Any]:
-    """Open the course's nbgrader Gradebook.
+    """Open the course's nbgrader Gradebook (``coursedir``: CoursePaths or CourseDirectory).
 
     Creating a new gradebook runs the ``alembic`` executable; it is made findable next to the
     running interpreter so a bare ``PATH`` in a service does not break it.
@@ -87,42 +152,36 @@ def gradebook(coursedir: Any) -> Iterator[Any]:
         os.environ["PATH"] = old_path
 
 
-def find_submissions(coursedir: Any, assignment: str, student_glob: str = "*") -> list[Submission]:
+def find_submissions(
+    paths: CoursePaths, assignment: str, notebooks: list[str], student_glob: str = "*"
+) -> list[Submission]:
     """Every (student, notebook) of ``assignment`` under submitted/, sorted like nbgrader.
 
-    Notebooks the student did not submit are listed with a non-existing ``path`` so they can
-    be scored 0 like nbgrader does.
+    ``notebooks``: the assignment's notebook names (from the template). Notebooks the student
+    did not submit are listed with a non-existing ``path`` so they can be scored 0 like
+    nbgrader does. The timestamp is the raw text of ``timestamp.txt`` (parsed when recorded).
     """
-    from fnmatch import fnmatchcase
-
-    root = Path(coursedir.root) / coursedir.submitted_directory
-    notebooks = _assignment_notebooks(coursedir, assignment)
     found: list[Submission] = []
-    if not root.is_dir():
-        return found
-    for student_dir in sorted(root.iterdir()):
-        directory = student_dir / assignment
-        if not directory.is_dir() or not fnmatchcase(student_dir.name, student_glob):
-            continue
-        ts = coursedir.get_existing_timestamp(str(directory))
-        stamp = ts.isoformat() if ts is not None else None
-        for name in notebooks:
+    for student, directory in paths.student_dirs(assignment, student_glob):
+        stamp = _read_timestamp(directory)
+        for name in sorted(notebooks):
             path = directory / f"{name}.ipynb"
-            found.append(Submission(student_dir.name, name, path, directory, stamp))
+            found.append(Submission(student, name, path, directory, stamp))
     return found
 
 
-def _assignment_notebooks(coursedir: Any, assignment: str) -> list[str]:
-    with gradebook(coursedir) as gb:
-        from nbgrader.api import MissingEntry
+def _read_timestamp(directory: Path) -> str | None:
+    try:
+        text = (directory / "timestamp.txt").read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return None
+    return text[:100] or None
 
-        try:
-            return sorted(nb.name for nb in gb.find_assignment(assignment).notebooks)
-        except MissingEntry:
-            raise CourseError(
-                f"assignment {assignment!r} is not in the gradebook; "
-                f"run `python -m autograder generate COURSE_DIR {assignment}` first"
-            ) from None
+
+def warm_nbgrader() -> None:
+    """Import nbgrader's gradebook modules (seconds); run in a thread while grading."""
+    import nbgrader.api  # noqa: F401
+    import nbgrader.utils  # noqa: F401
 
 
 def record_results(
@@ -180,7 +239,10 @@ def _ensure_submissions(gb: Any, assignment: str, stamps: dict[str, str | None])
                     Grade(cell_id=cell.id, notebook=snb)
             db.add(sub)
         if stamp:
-            sub.timestamp = parse_utc(stamp)
+            try:
+                sub.timestamp = parse_utc(stamp)
+            except (ValueError, OverflowError):
+                log.warning("ignoring an invalid timestamp.txt of %s", sid)
     db.flush()
 
 

@@ -152,3 +152,21 @@ def test_flagged_submission_is_listed_for_manual_grading(course):
         grade = gb.find_grade("test_scale", "lab", "lab", "alice")
         assert (grade.auto_score, grade.needs_manual_grade) == (1.0, True)
         assert gb.find_submission("lab", "alice").needs_manual_grade
+
+
+def test_course_paths_follow_nbgrader_config(tmp_path):
+    from autograder.course_dir import CoursePaths
+
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        "c.CourseDirectory.submitted_directory = 'inbox'\n"
+        "c.CourseDirectory.directory_structure = '{nbgrader_step}/{assignment_id}/{student_id}'\n"
+    )
+    for student in ("ann", "bo b", "cy"):
+        (tmp_path / "inbox" / "lab" / student).mkdir(parents=True)
+    (tmp_path / "inbox" / "lab" / "stray.txt").write_text("")
+    paths = CoursePaths.load(tmp_path)
+    found = paths.student_dirs("lab", "*")
+    assert [s for s, _ in found] == ["ann", "bo b", "cy"]
+    assert paths.student_dirs("lab", "c*") == [("cy", tmp_path / "inbox" / "lab" / "cy")]
+    assert paths.db_url == f"sqlite:///{tmp_path / 'gradebook.db'}"
