@@ -73,11 +73,13 @@ def autograde(
     workers: int | None = None,
     executor_name: str | None = None,
     limits: Limits | None = None,
+    resource_class: str = "cpu",
     progress: bool = False,
     run_jobs: Callable[[list[Job], Callable[[Result], None]], None] | None = None,
 ) -> BatchReport:
     """Grade ``submitted/<student>/<assignment>`` for every matching student.
 
+    ``resource_class="gpu"`` sends every job to the pool's GPU workers (one GPU slot each).
     ``run_jobs(jobs, on_result)`` replaces the local pool (tests grade in-process with it).
     Raises :class:`CourseError` when the course or the assignment's template is missing.
     """
@@ -104,6 +106,7 @@ def autograde(
             coursedir.format_path(coursedir.autograded_directory, sub.student_id, assignment)
         )
         job = _job(assignment, sub, release, tpl, dest, limits or Limits())
+        job.resource_class = resource_class
         jobs[job.job_id] = (sub, job)
         _prepare_autograded_dir(sub.directory, release, dest)
 

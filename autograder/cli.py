@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     ag.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
     ag.add_argument("--json", type=Path, default=None, help="write per-student/per-cell results")
     ag.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    ag.add_argument("--gpu", action="store_true", help="grade on GPU workers (one slot per job)")
     _sandbox_args(ag)
     _limit_args(ag)
 
@@ -188,6 +189,7 @@ def _autograde(args: argparse.Namespace, executor_name: str | None) -> int:
             executor_name=executor_name,
             limits=_limits(args),
             progress=not args.no_progress,
+            resource_class="gpu" if args.gpu else "cpu",
         )
     except CourseError as exc:
         print(f"error: {exc}", file=sys.stderr)

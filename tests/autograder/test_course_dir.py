@@ -170,3 +170,14 @@ def test_course_paths_follow_nbgrader_config(tmp_path):
     assert [s for s, _ in found] == ["ann", "bo b", "cy"]
     assert paths.student_dirs("lab", "c*") == [("cy", tmp_path / "inbox" / "lab" / "cy")]
     assert paths.db_url == f"sqlite:///{tmp_path / 'gradebook.db'}"
+
+
+def test_gpu_assignment_jobs_ask_for_a_gpu(course):
+    seen = []
+
+    def run_jobs(jobs, on_result):
+        seen.extend(job.resource_class for job in jobs)
+        in_process()(jobs, on_result)
+
+    autograde(course, "lab", run_jobs=run_jobs, student_glob="alice", resource_class="gpu")
+    assert seen == ["gpu"]
