@@ -2,8 +2,8 @@
 
 Mechanism, the same for both sandboxed executors (see docs/autograder-sandbox.md):
 
-1. ``isolate(spec)`` -- run as root in a process that will never run student code (the zygote's
-   per-job child, or the kernel launcher): ``unshare`` new mount, network, IPC, UTS and PID
+1. ``isolate(spec)`` (in :mod:`autograder.mountns`) -- run as root in a process that will
+   never run student code (the zygote's per-job child, or the kernel launcher): ``unshare`` new mount, network, IPC, UTS and PID
    namespaces, then build a fresh root on a small tmpfs and ``pivot_root`` into it. The new root
    holds only: read-only binds of the system (``/usr``, ``/lib*``, ``/bin``, a few ``/etc``
    files), of the Python installation and virtualenv (bound at their own paths, so a pyenv
@@ -23,7 +23,6 @@ left down: every connect fails.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import json
 import os
@@ -35,32 +34,39 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from autograder import seccomp
-
-SANDBOX_HOME = "/home/sandbox"
-DEFAULT_UID = 65534
-CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x20000, 0x4000000, 0x8000000
-CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-MNT_DETACH = 2
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER = 1, 38, 36
-_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
-_SYSTEM_DIRS = ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin")
-_ETC_FILES = (
-    "/etc/alternatives",
-    "/etc/ld.so.cache",
-    "/etc/ld.so.conf",
-    "/etc/ld.so.conf.d",
-    "/etc/localtime",
-    "/etc/fonts",
-    "/etc/mime.types",
-    "/etc/nsswitch.conf",
+from autograder.mountns import (
+    MS_NODEV,
+    MS_NOEXEC,
+    MS_NOSUID,
+    PIVOT_ROOT_SYSCALL,
+    PR_SET_CHILD_SUBREAPER,
+    PR_SET_NO_NEW_PRIVS,
+    PR_SET_PDEATHSIG,
+    SANDBOX_HOME,
+    SandboxError,
+    is_under,
+    isolate,
+    mount,
+    prctl,
 )
-_DEV_NODES = ("null", "zero", "full", "random", "urandom")
 
-
-class SandboxError(RuntimeError):
-    """Setting up the sandbox failed (an infrastructure problem, never the student's fault)."""
+DEFAULT_UID = 65534
+__all__ = [
+    "PR_SET_CHILD_SUBREAPER",
+    "PR_SET_PDEATHSIG",
+    "SANDBOX_HOME",
+    "SandboxError",
+    "SandboxSpec",
+    "SandboxStatus",
+    "finish",
+    "isolate",
+    "prctl",
+    "python_ro_paths",
+    "run_isolated",
+    "sandbox_env",
+    "sandbox_status",
+    "sandbox_uid",
+]
 
 
 @dataclass(frozen=True)
@@ -130,176 +136,12 @@ def python_ro_paths(workdir: str | None = None) -> list[str]:
     candidates.update(p for p in extra.split(":") if p)
     chosen: list[str] = []
     for path in sorted(os.path.realpath(p) for p in candidates):
-        if path == "/" or not os.path.isdir(path) or any(_under(path, c) for c in chosen):
+        if path == "/" or not os.path.isdir(path) or any(is_under(path, c) for c in chosen):
             continue
-        if workdir and _under(os.path.realpath(workdir), path):
+        if workdir and is_under(os.path.realpath(workdir), path):
             continue
         chosen.append(path)
     return chosen
-
-
-def _under(path: str, parent: str) -> bool:
-    return path == parent or path.startswith(parent.rstrip("/") + "/")
-
-
-# --- low-level syscalls -------------------------------------------------------------------
-
-
-@functools.cache
-def _libc() -> ctypes.CDLL:
-    return ctypes.CDLL(None, use_errno=True)
-
-
-def _check(rc: int, what: str) -> None:
-    if rc != 0:
-        err = ctypes.get_errno()
-        raise SandboxError(f"{what}: {os.strerror(err)}")
-
-
-def _mount(src: str | None, target: str, fstype: str | None, flags: int, data: str = "") -> None:
-    enc = lambda s: s.encode() if s else None  # noqa: E731
-    rc = _libc().mount(enc(src), enc(target), enc(fstype), flags, enc(data))
-    _check(rc, f"mount {target}")
-
-
-def _bind(src: str, target: str, *, writable: bool = False, dev: bool = False) -> None:
-    _mount(src, target, None, MS_BIND)
-    flags = MS_REMOUNT | MS_BIND | MS_NOSUID | (0 if writable else MS_RDONLY)
-    _mount(None, target, None, flags | (0 if dev else MS_NODEV))
-
-
-def prctl(option: int, arg: int) -> None:
-    _check(_libc().prctl(option, arg, 0, 0, 0), f"prctl({option})")
-
-
-def _unshare(flags: int) -> None:
-    _check(_libc().unshare(flags), "unshare")
-
-
-def _pivot_root(new_root: str, put_old: str) -> None:
-    nr = _PIVOT_ROOT.get(platform.machine())
-    if nr is None:
-        raise SandboxError(f"pivot_root: unsupported architecture {platform.machine()}")
-    _check(_libc().syscall(nr, new_root.encode(), put_old.encode()), "pivot_root")
-
-
-# --- building the view --------------------------------------------------------------------
-
-
-def isolate(spec: SandboxSpec) -> None:
-    """Enter new namespaces and pivot into the job's private root (caller must be root).
-
-    Afterwards the caller must ``fork``: only its children are inside the new PID namespace.
-    """
-    _unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID)
-    _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    _check(_libc().sethostname(b"sandbox", 7), "sethostname")
-    root = spec.root_mountpoint
-    _mount("ag-root", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=755")
-    _build_root(root, spec)
-    os.mkdir(f"{root}/.old")
-    _pivot_root(root, f"{root}/.old")
-    os.chdir("/")
-    _check(_libc().umount2(b"/.old", MNT_DETACH), "umount old root")
-    os.rmdir("/.old")
-    _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
-
-
-def _build_root(root: str, spec: SandboxSpec) -> None:
-    for path in _SYSTEM_DIRS:
-        _place(root, path, spec)
-    os.makedirs(f"{root}/etc", exist_ok=True)
-    for path in _ETC_FILES:
-        _place(root, path, spec)
-    _write(
-        f"{root}/etc/passwd",
-        f"root:x:0:0::/root:/bin/false\nsandbox:x:{spec.uid}:{spec.gid}::{SANDBOX_HOME}:/bin/false\n",
-    )
-    _write(f"{root}/etc/group", f"root:x:0:\nsandbox:x:{spec.gid}:\n")
-    _write(f"{root}/etc/hosts", "127.0.0.1 localhost sandbox\n")
-    _build_scratch(root, spec)  # first: binds below /tmp (the kernel's socket dir) go on top
-    for path in [*spec.ro_paths, *spec.rw_paths]:
-        if any(_under(path, d) and not os.path.islink(d) for d in _SYSTEM_DIRS):
-            continue  # already visible through the system bind
-        os.makedirs(root + path, exist_ok=True)
-        _bind(path, root + path, writable=path in spec.rw_paths)
-    if spec.bind_sys:
-        os.makedirs(f"{root}/sys")
-        _bind("/sys", f"{root}/sys")
-    _build_dev(root, spec)
-    os.makedirs(f"{root}/proc")
-
-
-def _place(root: str, path: str, spec: SandboxSpec) -> None:
-    """Recreate a system path in the new root: symlinks as symlinks, the rest read-only."""
-    if not os.path.lexists(path):
-        return
-    target = root + path
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    if os.path.islink(path):
-        os.symlink(os.readlink(path), target)
-        return
-    if os.path.isdir(path):
-        os.makedirs(target, exist_ok=True)
-    else:
-        _write(target, "")
-    _bind(path, target)
-
-
-def _build_scratch(root: str, spec: SandboxSpec) -> None:
-    """One size-limited tmpfs backs /tmp, /dev/shm and the writable layer of the workdir."""
-    scratch = f"{root}/.scratch"
-    os.mkdir(scratch)
-    size = f"size={spec.disk_mb}m,mode=755,nr_inodes=65536"
-    _mount("ag-scratch", scratch, "tmpfs", MS_NOSUID | MS_NODEV, size)
-    for sub, mode in (("tmp", 0o1777), ("shm", 0o1777), ("upper", 0o755), ("work", 0o700)):
-        os.mkdir(f"{scratch}/{sub}")
-        os.chmod(f"{scratch}/{sub}", mode)
-    os.chown(f"{scratch}/upper", spec.uid, spec.gid)
-    lower = f"{root}/.lower"
-    os.makedirs(lower)
-    _bind(os.path.realpath(spec.workdir), lower)
-    home = root + SANDBOX_HOME
-    os.makedirs(home)
-    opts = f"lowerdir={lower},upperdir={scratch}/upper,workdir={scratch}/work"
-    _mount("ag-work", home, "overlay", MS_NOSUID | MS_NODEV, opts)
-    os.makedirs(f"{root}/tmp")
-    _bind(f"{scratch}/tmp", f"{root}/tmp", writable=True)
-    os.makedirs(f"{root}/dev/shm")
-    _bind(f"{scratch}/shm", f"{root}/dev/shm", writable=True)
-    for hidden in (lower, scratch):
-        _check(_libc().umount2(hidden.encode(), MNT_DETACH), f"umount {hidden}")
-        os.rmdir(hidden)
-
-
-def _build_dev(root: str, spec: SandboxSpec) -> None:
-    dev = f"{root}/dev"
-    for name in _DEV_NODES:
-        _write(f"{dev}/{name}", "")
-        _bind(f"/dev/{name}", f"{dev}/{name}", writable=True, dev=True)
-    for path in spec.devices:
-        target = root + path
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        _write(target, "")
-        _bind(path, target, writable=True, dev=True)
-    os.makedirs(f"{dev}/pts")  # a private devpts instance: `!cmd` (pexpect) needs a pty
-    _mount(
-        "devpts",
-        f"{dev}/pts",
-        "devpts",
-        MS_NOSUID | MS_NOEXEC,
-        "newinstance,ptmxmode=0666,mode=0620",
-    )
-    os.symlink("pts/ptmx", f"{dev}/ptmx")
-    for name, dest in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0")):
-        os.symlink(dest, f"{dev}/{name}")
-    os.symlink("/proc/self/fd/1", f"{dev}/stdout")
-    os.symlink("/proc/self/fd/2", f"{dev}/stderr")
-
-
-def _write(path: str, text: str) -> None:
-    with open(path, "w") as fh:
-        fh.write(text)
 
 
 # --- inside the new PID namespace ------------------------------------------------------------
@@ -307,7 +149,7 @@ def _write(path: str, text: str) -> None:
 
 def finish(spec: SandboxSpec) -> None:
     """In the forked child (PID 1 of the job): mount /proc, drop privileges, apply rlimits."""
-    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     os.chdir(SANDBOX_HOME)
     _set_rlimits(spec)
     os.setgroups([])
@@ -433,7 +275,7 @@ def _probe_problem() -> str:
         return "the sandbox needs Linux"
     if os.geteuid() != 0:
         return "the grader must run as root (namespaces, cgroups and setuid need it)"
-    if platform.machine() not in _PIVOT_ROOT:
+    if platform.machine() not in PIVOT_ROOT_SYSCALL:
         return f"unsupported architecture {platform.machine()}"
     try:
         sandbox_uid()
