@@ -1,7 +1,8 @@
 """Feedback HTML for the learner.
 
-Self-contained (inline CSS, no scripts, no external resources) and built only from escaped
-text: everything here comes from untrusted student code or output. Visible tests show their
+An HTML fragment with no scripts, no inline styles (the portal's CSP forbids them; style the
+``ag-feedback`` block and its ``ag-<status>`` cells there) and no external resources, built
+only from escaped text: everything here comes from untrusted student code or output. Visible tests show their
 status, points and error message; hidden tests show only whether they passed, never their
 source or traceback. Labels are Korean by default (``AUTOGRADER_FEEDBACK_LANG=en`` for English).
 """
@@ -31,6 +32,7 @@ _LABELS = {
         "timeout": "시간 초과",
         "not_run": "실행되지 않음",
         "manual": "교수자 채점",
+        "no_response": "답안이 없습니다.",
     },
     "en": {
         "title": "Grading result",
@@ -48,15 +50,10 @@ _LABELS = {
         "timeout": "timed out",
         "not_run": "not run",
         "manual": "graded by the instructor",
+        "no_response": "No response.",
     },
 }
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_STYLE = (
-    "<style>.agfb{font-family:sans-serif}.agfb table{border-collapse:collapse}"
-    ".agfb td,.agfb th{border:1px solid #ccc;padding:4px 8px;text-align:left}"
-    ".agfb .passed{color:#17692c}.agfb .failed,.agfb .error,.agfb .timeout,"
-    ".agfb .not_run{color:#a4161a}.agfb pre{white-space:pre-wrap;margin:0}</style>"
-)
 
 
 def labels(lang: str | None = None) -> dict[str, str]:
@@ -82,7 +79,7 @@ def render_feedback(
     lab = labels(lang)
     rows = "".join(_row(c, lab) for c in cells)
     parts = [
-        f'<div class="agfb">{_STYLE}<h2>{clean(lab["title"])}: {clean(title)}</h2>',
+        f'<div class="ag-feedback"><h2>{clean(lab["title"])}: {clean(title)}</h2>',
         f"<p><strong>{lab['total']}: {earned:g} / {possible:g}</strong></p>",
         f"<table><tr><th>{lab['cell']}</th><th>{lab['status']}</th>"
         f"<th>{lab['points']}</th></tr>{rows}</table>",
@@ -101,12 +98,13 @@ def _row(cell: CellResult, lab: dict[str, str]) -> str:
     if cell.hidden:
         verdict = "passed" if cell.earned >= cell.possible else "failed"
         name = f"{clean(cell.cell_id)} ({lab['hidden']})"
-        return f'<tr><td>{name}</td><td class="{verdict}">{lab[verdict]}</td><td></td></tr>'
-    message = f"<pre>{clean(cell.message)}</pre>" if cell.message else ""
+        return f'<tr><td>{name}</td><td class="ag-{verdict}">{lab[verdict]}</td><td></td></tr>'
+    text = lab["no_response"] if cell.message == "No response." else cell.message
+    message = f"<pre>{clean(text)}</pre>" if text else ""
     points = (
         f"{cell.earned:g} / {cell.possible:g}" if status != "manual" else f"– / {cell.possible:g}"
     )
     return (
-        f'<tr><td>{clean(cell.cell_id)}</td><td class="{status}">{lab[status]}{message}</td>'
+        f'<tr><td>{clean(cell.cell_id)}</td><td class="ag-{status}">{lab[status]}{message}</td>'
         f"<td>{points}</td></tr>"
     )
