@@ -41,6 +41,7 @@ def _login_limit() -> str:
 
 @bp.route("/register", methods=["GET", "POST"])
 def register() -> ResponseReturnValue:
+    """Sign-up form; on success the new user is logged in (GET/POST)."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.learner"))
     orgs = org_services.list_orgs()
@@ -72,6 +73,7 @@ def register() -> ResponseReturnValue:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login() -> ResponseReturnValue:
+    """Log-in form; failures keep the attempt counter, too many from one address: 429."""
     next_url = safe_next(request.args.get("next"), url_for("dashboard.learner"))
     if current_user.is_authenticated:
         return redirect(next_url)
@@ -106,6 +108,7 @@ def too_many_logins(error: TooManyRequests) -> ResponseReturnValue:
 @bp.post("/logout")
 @login_required
 def logout() -> ResponseReturnValue:
+    """End the session (POST only); the chosen language is kept."""
     locale = session.get("locale")
     logout_user()
     session.clear()
@@ -135,6 +138,7 @@ def _settings_page(**forms) -> str:
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings() -> ResponseReturnValue:
+    """The settings page; POST saves name, language and time zone."""
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         # The form restricts language and time zone to known values; nothing else to check.
@@ -150,6 +154,7 @@ def settings() -> ResponseReturnValue:
 @bp.post("/settings/segment")
 @login_required
 def change_segment() -> ResponseReturnValue:
+    """Record the learner's new pipeline segment (history is kept)."""
     form = SegmentForm()
     if not form.validate_on_submit():
         return _settings_page(segment_form=form), 422
@@ -162,6 +167,7 @@ def change_segment() -> ResponseReturnValue:
 @bp.post("/settings/password")
 @login_required
 def change_password() -> ResponseReturnValue:
+    """Change the password after checking the current one."""
     form = PasswordForm()
     if form.validate_on_submit():
         try:
@@ -185,6 +191,7 @@ def change_password() -> ResponseReturnValue:
 @bp.post("/settings/tokens")
 @login_required
 def create_token() -> ResponseReturnValue:
+    """Create a personal API token and show its secret once (201)."""
     form = TokenForm(prefix="token")  # "token-name": the profile form has a "name" too
     if not form.validate_on_submit():
         return _settings_page(token_form=form), 422
@@ -197,6 +204,7 @@ def create_token() -> ResponseReturnValue:
 @bp.post("/settings/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int) -> ResponseReturnValue:
+    """Revoke one of the user's own tokens (another person's: 404)."""
     services.revoke_token(me(), token_id)
     db.session.commit()
     flash(_("The token was revoked."), "success")

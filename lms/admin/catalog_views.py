@@ -125,6 +125,7 @@ def _edit(template: str, form, save, obj, endpoint: str) -> ResponseReturnValue:
 
 @bp.get("/courses")
 def courses() -> ResponseReturnValue:
+    """Every course, published or not."""
     return render_template("admin/courses.html", courses=_all_courses())
 
 
@@ -134,12 +135,14 @@ def _course_choices(exclude: Course | None = None) -> list[tuple[str, str]]:
 
 @bp.route("/courses/new", methods=["GET", "POST"])
 def course_new() -> ResponseReturnValue:
+    """Create a course."""
     form = CourseForm(courses=_course_choices())
     return _edit("admin/course_form.html", form, save_course, None, "admin.course_edit")
 
 
 @bp.route("/courses/<slug>", methods=["GET", "POST"])
 def course_edit(slug: str) -> ResponseReturnValue:
+    """Edit the basics of a course."""
     course = db.session.scalar(select(Course).where(Course.slug == slug)) or abort(404)
     form = CourseForm(obj=course, courses=_course_choices(course))
     if request.method == "GET":
@@ -150,18 +153,21 @@ def course_edit(slug: str) -> ResponseReturnValue:
 
 @bp.get("/programmes")
 def programmes() -> ResponseReturnValue:
+    """Every programme, published or not."""
     found = db.session.scalars(select(Programme).order_by(Programme.track, Programme.slug))
     return render_template("admin/programmes.html", programmes=list(found))
 
 
 @bp.route("/programmes/new", methods=["GET", "POST"])
 def programme_new() -> ResponseReturnValue:
+    """Create a programme."""
     form = ProgrammeForm()
     return _edit("admin/programme_form.html", form, save_programme, None, "admin.programme_edit")
 
 
 @bp.route("/programmes/<slug>", methods=["GET", "POST"])
 def programme_edit(slug: str) -> ResponseReturnValue:
+    """Edit the basics of a programme and the order of its courses."""
     programme = db.session.scalar(select(Programme).where(Programme.slug == slug)) or abort(404)
     form = ProgrammeForm(obj=programme)
     if request.method == "GET":

@@ -31,6 +31,7 @@ def require_admin() -> None:
 
 @bp.get("/users")
 def users() -> ResponseReturnValue:
+    """Search users by name or e-mail and role, a page at a time."""
     form = UserSearchForm(request.args)
     form.validate()
     page = max(request.args.get("page", 1, type=int) or 1, 1)
@@ -62,11 +63,13 @@ def _user_page(user: User, form: RoleForm | None = None, status: int = 200):
 
 @bp.get("/users/<int:user_id>")
 def user(user_id: int) -> ResponseReturnValue:
+    """One user's details with the role and activation controls."""
     return _user_page(_user_or_404(user_id))
 
 
 @bp.post("/users/<int:user_id>/role")
 def change_role(user_id: int) -> ResponseReturnValue:
+    """Change a user's role (an admin cannot demote themself)."""
     target = _user_or_404(user_id)
     form = RoleForm()
     if not form.validate_on_submit():
@@ -82,6 +85,7 @@ def change_role(user_id: int) -> ResponseReturnValue:
 
 @bp.post("/users/<int:user_id>/active")
 def set_active(user_id: int) -> ResponseReturnValue:
+    """Deactivate or reactivate an account (not one's own)."""
     target = _user_or_404(user_id)
     activate = request.form.get("active") == "1"
     if target.id == me().id and not activate:
@@ -98,6 +102,7 @@ def set_active(user_id: int) -> ResponseReturnValue:
 
 @bp.route("/orgs", methods=["GET", "POST"])
 def orgs() -> ResponseReturnValue:
+    """List organisations; POST creates one."""
     form = OrganisationForm()
     if form.validate_on_submit():
         try:
@@ -117,6 +122,7 @@ def orgs() -> ResponseReturnValue:
 
 @bp.route("/orgs/<slug>", methods=["GET", "POST"])
 def org(slug: str) -> ResponseReturnValue:
+    """One organisation with its departments; POST adds a department."""
     found = org_services.get_org(slug)
     form = DepartmentForm()
     if form.validate_on_submit():

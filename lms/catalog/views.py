@@ -33,6 +33,7 @@ class CohortSeats:
 
     @property
     def is_full(self) -> bool:
+        """True when the cohort has a capacity and every seat is taken."""
         return self.cohort.capacity is not None and self.enrolled >= self.cohort.capacity
 
 
@@ -72,6 +73,7 @@ def _viewer():
 
 @bp.get("/catalogue")
 def catalogue() -> ResponseReturnValue:
+    """Programmes and a page of courses matching the query-string filters."""
     form = CatalogueFilterForm(request.args)
     try:
         filters = queries.CatalogueFilter.parse(request.args)
@@ -121,12 +123,14 @@ def _course_page(course: Course, form: EnrolForm | None = None, status: int = 20
 
 @bp.get("/courses/<slug>")
 def course(slug: str) -> ResponseReturnValue:
+    """A course page: details, prerequisites, cohorts and the enrol box."""
     return _course_page(services.get_course(_viewer(), slug))
 
 
 @bp.post("/courses/<slug>/enrol")
 @login_required
 def enrol(slug: str) -> ResponseReturnValue:
+    """Self-enrolment (optionally into a cohort); refusals re-render the course page."""
     course = services.get_course(me(), slug)
     form = EnrolForm(cohorts=_cohort_choices(cohort_seats(course)))
     if not form.validate_on_submit():
@@ -145,6 +149,7 @@ def enrol(slug: str) -> ResponseReturnValue:
 
 @bp.get("/programmes/<slug>")
 def programme(slug: str) -> ResponseReturnValue:
+    """A programme page: its published courses in order and its audience."""
     found = get_programme(_viewer(), slug)
     courses = [entry.course for entry in found.entries if entry.course.is_published]
     return render_template("catalog/programme.html", programme=found, courses=courses)

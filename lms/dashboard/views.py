@@ -23,12 +23,14 @@ bp = Blueprint("dashboard", __name__, template_folder="templates")
 @bp.get("/dashboard")
 @login_required
 def learner() -> ResponseReturnValue:
+    """The signed-in person's own learning: courses, programmes, deadlines."""
     return render_template("dashboard/learner.html", board=queries.learner_dashboard(me()))
 
 
 @bp.get("/teach")
 @login_required
 def instructor() -> ResponseReturnValue:
+    """The courses the signed-in instructor teaches (403 for others)."""
     if not has_role("instructor"):
         abort(403)
     board = queries.instructor_dashboard(me())
@@ -56,12 +58,14 @@ def _course_page(course: Course, enrol_form=None, cohort_form=None, status: int 
 @bp.get("/teach/courses/<slug>")
 @login_required
 def course(slug: str) -> ResponseReturnValue:
+    """Roster and tools of one course the signed-in person manages."""
     return _course_page(_managed_course(slug))
 
 
 @bp.post("/teach/courses/<slug>/enrollments")
 @login_required
 def enrol_learner(slug: str) -> ResponseReturnValue:
+    """Enrol an existing, active account by e-mail into the course."""
     course = _managed_course(slug)
     cohorts = [(str(c.id), c.name) for c in course.cohorts]
     form = EnrolLearnerForm(cohorts=cohorts)
@@ -87,6 +91,7 @@ def enrol_learner(slug: str) -> ResponseReturnValue:
 @bp.post("/teach/courses/<slug>/cohorts")
 @login_required
 def create_cohort(slug: str) -> ResponseReturnValue:
+    """Create a cohort of the course, taught by the signed-in instructor."""
     course = _managed_course(slug)
     form = CohortForm()
     if not form.validate_on_submit():

@@ -91,12 +91,14 @@ def _detail_page(org: Organisation, form: SponsorForm | None = None, status: int
 @bp.get("/orgs/<slug>")
 @login_required
 def detail(slug: str) -> ResponseReturnValue:
+    """Members and sponsored enrolments of an organisation the user manages."""
     return _detail_page(_managed_org(slug))
 
 
 @bp.post("/orgs/<slug>/sponsor")
 @login_required
 def sponsor(slug: str) -> ResponseReturnValue:
+    """Enrol a current member in a course, sponsored by the organisation."""
     org = _managed_org(slug)
     members = current_members(org)
     form = _sponsor_form(members)
