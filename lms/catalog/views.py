@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -144,6 +144,20 @@ def enrol(slug: str) -> ResponseReturnValue:
         return _course_page(course, form, getattr(error, "status", 422))
     db.session.commit()
     flash(_("You are enrolled. Good luck!"), "success")
+    return redirect(url_for("catalog.course", slug=course.slug))
+
+
+@bp.post("/courses/<slug>/drop")
+@login_required
+def drop(slug: str) -> ResponseReturnValue:
+    """The learner leaves a course they are enrolled in (history is kept as "dropped")."""
+    course = services.get_course(me(), slug)
+    enrollment = active_enrollment(me(), course)
+    if enrollment is None:
+        abort(404)
+    services.set_enrollment_status(me(), enrollment, EnrollmentStatus.DROPPED)
+    db.session.commit()
+    flash(_("You have left the course."), "success")
     return redirect(url_for("catalog.course", slug=course.slug))
 
 

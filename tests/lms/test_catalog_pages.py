@@ -213,3 +213,20 @@ def test_instructors_find_the_management_page_from_the_course(
     assert 'href="/teach/courses/mine"' not in client.get("/courses/mine").text
     login(client, teacher)
     assert 'href="/teach/courses/mine"' in client.get("/courses/mine").text
+
+
+def test_learner_leaves_a_course_and_can_come_back(
+    client, make_user, make_course, make_enrollment, login
+):
+    learner = make_user()
+    course = make_course(slug="python")
+    enrollment = make_enrollment(learner, course)
+    login(client, learner)
+    assert client.post("/courses/python/drop").status_code == 302
+    db.session.refresh(enrollment)
+    assert enrollment.status.value == "dropped"
+    assert 'data-testid="enrol-button"' in client.get("/courses/python").text
+    assert client.post("/courses/python/drop").status_code == 404  # nothing left to leave
+    assert client.post("/courses/python/enrol", data={"cohort": ""}).status_code == 302
+    db.session.refresh(enrollment)
+    assert enrollment.status.value == "active"
