@@ -28,6 +28,12 @@ from autograder.template import load_template, write_json_atomic
 
 log = logging.getLogger(__name__)
 WORK_DIR_ENV = "AUTOGRADER_WORK_DIR"  # where per-job workdirs are made (default: the tmp dir)
+# nbgrader autograde runs kernels with NBGRADER_EXECUTION=autograde and its FAQ tells authors to
+# test it (e.g. to skip training while grading); a first setup cell gives notebooks the same.
+ENV_CELL_ID = "autograder:nbgrader-env"
+ENV_CELL_SOURCE = (
+    "import os as _ag_os\n_ag_os.environ['NBGRADER_EXECUTION'] = 'autograde'\ndel _ag_os"
+)
 
 _STOP_REASONS = {
     "timeout": "the notebook exceeded its total time limit ({notebook_timeout_s:g} s)",
@@ -184,7 +190,8 @@ def _execute(
     """Run the code cells; returns the Execution, or a string saying why nothing could run."""
     from autograder.execute import CodeCell, get_executor
 
-    cells = [CodeCell(c.cell_id, c.source, c.role) for c in plan.cells if c.cell_type == "code"]
+    cells = [CodeCell(ENV_CELL_ID, ENV_CELL_SOURCE, "setup")]
+    cells += [CodeCell(c.cell_id, c.source, c.role) for c in plan.cells if c.cell_type == "code"]
     own = executor is None
     try:
         if own:

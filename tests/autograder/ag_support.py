@@ -12,6 +12,7 @@ import ast
 import contextlib
 import io
 import json
+import os
 import traceback
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,14 @@ class InProcessExecutor(Executor):
         self.calls: list[list[Any]] = []
 
     def run(self, cells, *, workdir, limits, resource_class="cpu", gpu_device=None):
+        saved = dict(os.environ)  # cells may set variables (NBGRADER_EXECUTION): keep ours clean
+        try:
+            return self._run(cells, workdir)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    def _run(self, cells, workdir):
         self.calls.append(list(cells))
         namespace: dict[str, Any] = {"__name__": "__main__"}
         runs = []

@@ -369,3 +369,14 @@ def test_every_result_survives_the_validated_json_round_trip(job_for, correct, s
     if status == "output_limit":
         cell = next(c for c in result.cells if c.cell_id == "test_scale")
         assert "bytes of output" in cell.message
+
+
+def test_notebooks_see_nbgrader_execution_like_under_nbgrader(job_for, release):
+    src = "import os\nMODE = os.environ.get('NBGRADER_EXECUTION')\n" + MEAN
+    nb = answer(release, "mean_answer", src)
+    nb = answer(nb, "scale_answer", "def scale(xs, k):\n    return [MODE]")
+    ex = InProcessExecutor()
+    result = grade(job_for(nb), executor=ex)
+    assert ex.calls[0][0].role == "setup" and "NBGRADER_EXECUTION" in ex.calls[0][0].source
+    assert _scores(result)["test_mean"] == ("passed", 2.0)
+    assert "NBGRADER_EXECUTION" not in __import__("os").environ  # the double restored it

@@ -122,9 +122,15 @@ def test_nbgrader_sample_submissions_score_like_nbgrader(tmp_path, executor):
     root = make_course(
         tmp_path / "course",
         "ps1",
-        {"p1.ipynb": NBGRADER_FILES / "submitted-unchanged.ipynb"},
         {
-            "foo": {"p1.ipynb": NBGRADER_FILES / "submitted-unchanged.ipynb"},
+            "p1.ipynb": NBGRADER_FILES / "submitted-unchanged.ipynb",
+            "p2.ipynb": NBGRADER_FILES / "validating-environment-variable.ipynb",
+        },
+        {
+            "foo": {
+                "p1.ipynb": NBGRADER_FILES / "submitted-unchanged.ipynb",
+                "p2.ipynb": NBGRADER_FILES / "validating-environment-variable.ipynb",
+            },
             "bar": {"p1.ipynb": NBGRADER_FILES / "submitted-changed.ipynb"},
             "gc": {"p1.ipynb": NBGRADER_FILES / "submitted-grade-cell-changed.ipynb"},
             "lc": {"p1.ipynb": NBGRADER_FILES / "submitted-locked-cell-changed.ipynb"},
@@ -134,7 +140,13 @@ def test_nbgrader_sample_submissions_score_like_nbgrader(tmp_path, executor):
     )
     out = compare(root, "ps1", executor)
     students = ("foo", "bar", "spam", "eggs")
-    totals = {s: sum(v or 0 for k, v in out["ours"].items() if k[0] == s) for s in students}
+    totals = {
+        s: sum(v or 0 for k, v in out["ours"].items() if k[0] == s and k[1] == "p1")
+        for s in students
+    }
+    # NBGRADER_EXECUTION=autograde is set while grading, as nbgrader does (its FAQ's idiom)
+    env_cell = ("foo", "p2", "cell-bfbdf1784663b6b6")
+    assert out["ours"][env_cell] == out["theirs"][env_cell] == 0.0
     assert totals == {"foo": 1.0, "bar": 2.0, "spam": 1.0, "eggs": 1.0}  # nbgrader's own test
     results = out["report"].results
     for student in ("gc", "lc"):  # edited test/locked cells: restored like nbgrader, and flagged
