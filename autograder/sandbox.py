@@ -40,6 +40,7 @@ from autograder.mountns import (
     MS_NOSUID,
     PIVOT_ROOT_SYSCALL,
     PR_SET_CHILD_SUBREAPER,
+    PR_SET_DUMPABLE,
     PR_SET_NO_NEW_PRIVS,
     PR_SET_PDEATHSIG,
     SANDBOX_HOME,
@@ -238,6 +239,7 @@ def _namespace_init(target: Any) -> int:
         code = 70
         try:
             prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            prctl(PR_SET_DUMPABLE, 0)  # /proc/<runner>/mem: closed to the job's other processes
             signal.signal(signal.SIGINT, signal.default_int_handler)
             code = int(target() or 0)
         except BaseException as exc:  # noqa: BLE001

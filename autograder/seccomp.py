@@ -3,7 +3,9 @@
 The namespaces, the mount view and the unprivileged uid are the boundary. This filter removes
 kernel attack surface an unprivileged process would otherwise still have here (unprivileged
 user namespaces are enabled on the target machines): creating new namespaces, ``setns``,
-keyrings, ``bpf``, ``perf_event_open``, ``userfaultfd`` and io_uring fail with EPERM.
+keyrings, ``bpf``, ``perf_event_open``, ``userfaultfd``, io_uring, and ``ptrace`` /
+``process_vm_*`` / ``pidfd_getfd`` (a student's subprocess must not rewrite the runner's memory)
+fail with EPERM.
 ``clone3`` answers ENOSYS (its flags live in memory a classic filter cannot read), so libc
 falls back to ``clone``, whose flags are checked. x32 system calls are refused on x86_64.
 
@@ -34,6 +36,7 @@ ARCHES = {
             "add_key": 248, "request_key": 249, "bpf": 321, "perf_event_open": 298,
             "userfaultfd": 323, "io_uring_setup": 425, "io_uring_enter": 426,
             "io_uring_register": 427, "open_tree": 428, "move_mount": 429, "fsopen": 430,
+            "ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311, "pidfd_getfd": 438,
         },
     ),
     "aarch64": (
@@ -43,12 +46,15 @@ ARCHES = {
             "add_key": 217, "request_key": 218, "bpf": 280, "perf_event_open": 241,
             "userfaultfd": 282, "io_uring_setup": 425, "io_uring_enter": 426,
             "io_uring_register": 427, "open_tree": 428, "move_mount": 429, "fsopen": 430,
+            "ptrace": 117, "process_vm_readv": 270, "process_vm_writev": 271, "pidfd_getfd": 438,
         },
     ),
 }  # fmt: skip
 DENIED = (
     "setns", "keyctl", "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd",
     "io_uring_setup", "io_uring_enter", "io_uring_register", "open_tree", "move_mount", "fsopen",
+    # another process of the job must not read or write the runner's memory (forged results)
+    "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd",
 )  # fmt: skip
 
 

@@ -213,6 +213,32 @@ def test_new_namespaces_and_kernel_attack_surface_are_refused(request, name, cou
     assert "subprocesses still work" in out
 
 
+@pytest.mark.parametrize("name", ["zygote", "kernel"])
+def test_other_processes_cannot_touch_the_runners_memory(request, name, course):
+    ex = run(
+        request.getfixturevalue(name),
+        course["work"],
+        """
+        import ctypes, os, subprocess, sys
+        script = (
+            "import ctypes, sys\\n"
+            "libc = ctypes.CDLL(None, use_errno=True)\\n"
+            "pid = int(sys.argv[1])\\n"
+            "print('ptrace', libc.ptrace(16, pid, 0, 0), ctypes.get_errno())\\n"
+            "try:\\n"
+            "    open(f'/proc/{pid}/mem', 'r+b'); print('MEM OPEN')\\n"
+            "except OSError as e:\\n"
+            "    print('mem', type(e).__name__)\\n"
+        )
+        r = subprocess.run([sys.executable, "-c", script, str(os.getpid())], capture_output=True, text=True)
+        print(r.stdout, r.stderr[-300:])
+        """,
+    )
+    out = text(ex, 0)
+    assert "ptrace -1 1" in out, out  # EPERM
+    assert "mem PermissionError" in out and "MEM OPEN" not in out
+
+
 def test_fork_bomb_is_capped_and_the_job_ends(zygote, course):
     ex = run(
         zygote,
