@@ -101,7 +101,7 @@ def spool_latency(root: Path, timeout: float, runs: int) -> dict:
     from autograder.dispatch import read_result, submit_job
 
     spool = root / "spool"
-    cmd = [sys.executable, "-m", "autograder.dispatch.worker", "--backend", "local"]
+    cmd = [sys.executable, "-m", "autograder", "worker", "--backend", "local"]
     cmd += ["--spool", str(spool), "--concurrency", "1", "--loglevel", "WARNING"]
     worker = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     samples = []

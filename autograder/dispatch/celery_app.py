@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 from typing import Any
 
 from celery import Celery, signals
@@ -120,6 +121,11 @@ def _init_child(**_: Any) -> None:
     """Pin this pool child to its GPU slot (gpu workers) and create its CPU executor."""
     from autograder.dispatch.gpu_pinning import pin_child_to_slot
 
+    # billiard children ignore SIGINT, and an ignored signal stays ignored across exec: the
+    # executor's zygote and kernels would then ignore the interrupts that end a timed-out cell
+    # (and report a "signal handler installed" false alarm). With the default disposition a
+    # Ctrl-C kills the child; acks_late + reject_on_worker_lost then redeliver its job.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     pin_child_to_slot()
     if "cpu" in os.environ.get("AUTOGRADER_WORKER_QUEUES", "cpu").split(","):
         try:

@@ -14,6 +14,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from typing import IO, Any
 
@@ -62,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
     set_parent_death_signal()
+    # An ignored SIGINT (a background job of a shell) would be inherited by the executor's
+    # zygote and kernels, which are interrupted with SIGINT when a cell times out.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     logging.basicConfig(level=logging.WARNING, format="pool-worker %(process)d: %(message)s")
     try:
         executor = _make_executor(args.executor)

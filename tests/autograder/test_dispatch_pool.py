@@ -182,7 +182,7 @@ def test_killed_spool_worker_loses_nothing_and_grades_once(
     spool = tmp_path / "spool"
     job = make_job("portal-1", SLOW)
     submit_job(spool, job)
-    cmd = [sys.executable, "-m", "autograder.dispatch.worker", "--backend", "local",
+    cmd = [sys.executable, "-m", "autograder", "worker", "--backend", "local",
            "--spool", str(spool), "--concurrency", "1", "--lease-s", "30"]  # fmt: skip
     first = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -1,9 +1,9 @@
 """Celery dispatch against the real Redis: graded through a worker, exactly once after kills.
 
 Needs ``LMS_TEST_REDIS_URL`` (e.g. redis://127.0.0.1:6379/15); that database, and only that
-one, is flushed before and after. Each test starts a real ``python -m autograder.dispatch.worker``
-subprocess (Celery prefork, concurrency 1) running the real grader and executor. With
-``LMS_TEST_AMQP_URL`` too (e.g. amqp://guest:guest@127.0.0.1:5672//) the same tests run with
+one, is flushed before and after. Each test starts a real grading worker subprocess
+(``python -m autograder worker``: Celery prefork, concurrency 1) running the real grader and
+executor. With ``LMS_TEST_AMQP_URL`` too (e.g. amqp://guest:guest@127.0.0.1:5672//) the same tests run with
 RabbitMQ as the broker (results still recorded in the Redis test database); its ``cpu`` queue
 is purged before and after.
 """
@@ -132,7 +132,7 @@ def start_worker(tmp_path: Path, broker: str) -> Iterator[Callable[[], subproces
 
     def start() -> subprocess.Popen:
         log = tmp_path / f"worker-{len(started)}.log"
-        cmd = [sys.executable, "-m", "autograder.dispatch.worker", "--queues", "cpu",
+        cmd = [sys.executable, "-m", "autograder", "worker", "--queues", "cpu",
                "--concurrency", "1", "--loglevel", "INFO"]  # fmt: skip
         with open(log, "w") as out:
             proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
@@ -193,7 +193,8 @@ def test_job_is_graded_through_a_real_worker(
     submit(make_job("celery-ok", CORRECT), producer)
     result = fetch_result("celery-ok", timeout=90, celery=producer)
     assert isinstance(result, Result)
-    assert result.status == "graded" and result.earned == 1.0 and result.attempt == 1
+    assert result.status == "graded", result.flags
+    assert result.earned == 1.0 and result.attempt == 1
     assert _result_keys(redis_db) == [b"autograder:result:celery-ok"]
 
 
