@@ -22,8 +22,6 @@ from autograder.course_dir import nbgrader_config
 from autograder.grading import grade
 from autograder.template import generate
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture(scope="module")
 def executor():
