@@ -145,12 +145,19 @@ def test_job_whose_worker_keeps_dying_becomes_not_gradable(
     make_job: Callable[..., Job],
 ) -> None:
     results: list[Result] = []
+    killed: set[int] = set()
+
+    def fresh_worker_pid() -> int | None:
+        results.extend(pool.poll(0.1))
+        pid = pool.worker_pids().get("doomed")
+        return pid if pid not in killed else None
+
     with LocalPool(1, max_attempts=2) as pool:
         pool.submit(make_job("doomed", SLOW))
         for _ in range(2):
-            pid = _wait_for(lambda: (results.extend(pool.poll(0.1)) or True)
-                            and pool.worker_pids().get("doomed"))  # fmt: skip
+            pid = _wait_for(fresh_worker_pid)
             os.kill(pid, signal.SIGKILL)
+            killed.add(pid)
         _wait_for(lambda: results.extend(pool.poll(0.5)) or results, timeout=60)
     assert len(results) == 1 and results[0].status == "not_gradable"
     assert "died" in results[0].reason and results[0].attempt == 2
