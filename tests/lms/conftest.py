@@ -41,7 +41,7 @@ FAST_HASHER = {"time_cost": 1, "memory_cost": 64, "parallelism": 1}
 _seq = itertools.count(1)
 
 
-def _base_config(database_url: str, instance: str) -> dict[str, Any]:
+def _base_config(database_url: str) -> dict[str, Any]:
     return {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -49,7 +49,6 @@ def _base_config(database_url: str, instance: str) -> dict[str, Any]:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "LMS_PASSWORD_HASHER_PARAMS": FAST_HASHER,
-        "SERVER_NAME": None,
     }
 
 
@@ -76,21 +75,21 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def migrated_database(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+def migrated_database(database_url: str) -> str:
     """``database_url`` with the schema built by ``flask db upgrade`` (the migrations)."""
-    instance = str(tmp_path_factory.mktemp("instance"))
-    app = create_app(_base_config(database_url, instance))
+    app = create_app(_base_config(database_url))
     with app.app_context():
         flask_migrate.upgrade()
         db.engine.dispose()
     return database_url
 
 
-@pytest.fixture(autouse=True)
-def _instance_path(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+@pytest.fixture(scope="session", autouse=True)
+def _instance_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     # Never write a secret key or a database into the checkout from a test.
-    instance = tmp_path_factory.getbasetemp() / "instance"
-    monkeypatch.setenv("LMS_INSTANCE_PATH", str(instance))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LMS_INSTANCE_PATH", str(tmp_path_factory.mktemp("instance")))
+        yield
 
 
 @pytest.fixture
@@ -111,10 +110,10 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def app(migrated_database: str, app_config: dict[str, Any], tmp_path) -> Iterator[Flask]:
+def app(migrated_database: str, app_config: dict[str, Any]) -> Iterator[Flask]:
     """The portal on the migrated test database, inside an app context; tables are emptied
     after the test."""
-    config = {**_base_config(migrated_database, str(tmp_path)), **app_config}
+    config = {**_base_config(migrated_database), **app_config}
     application = create_app(config)
     application.test_client_class = IsolatedClient
     with application.app_context():
