@@ -9,6 +9,7 @@ integrity's) into one module inside the kernel.
 from __future__ import annotations
 
 import ast
+import os
 import signal
 import sys
 import types
@@ -192,3 +193,30 @@ def snapshot_signals() -> dict[int, Any]:
         for n in wanted
         if hasattr(signal, n)
     }
+
+
+def stray_processes() -> list[str]:
+    """Processes the submission left running (forks, daemons) when a test cell starts.
+
+    Only meaningful inside a job's PID namespace, where PID 1 is the job's init and the runner
+    is its child; elsewhere (the unsandboxed executor) nothing is reported.
+    """
+    me = os.getpid()
+    if me > 2:
+        return []
+    alive = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in (1, me):
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                state = fh.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in ("Z", "X"):
+            alive.append(entry)
+    if not alive:
+        return []
+    return [
+        f"{len(alive)} process(es) started by the submission were still running before a test cell"
+    ]

@@ -40,6 +40,7 @@ with contextlib.suppress(ImportError):
         check_user_names,
         reset_signals,
         snapshot_signals,
+        stray_processes,
     )
 
 WATCHED_MODULES = (
@@ -175,6 +176,7 @@ class Guard:
         self._check_classes(flags)
         self._check_shell(flags)
         self._check_threads(flags)
+        flags += stray_processes()
         flags += check_user_names(self.shell.user_ns, source)
         self.rewriter = CompareRewriter(self.compare_name)
         self.shell.ast_transformers.append(self.rewriter)

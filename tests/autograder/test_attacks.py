@@ -239,6 +239,19 @@ def test_other_processes_cannot_touch_the_runners_memory(request, name, course):
     assert "mem PermissionError" in out and "MEM OPEN" not in out
 
 
+def test_processes_left_running_before_a_test_are_flagged(zygote, course):
+    ex = run(
+        zygote,
+        course["work"],
+        "import subprocess\nbg = subprocess.Popen(['sleep', '30'])\ndone = subprocess.run(['true'])",
+        "assert True",
+        roles=("student", "test"),
+    )
+    assert ex.cells[1].status == "ok"
+    assert [f for f in ex.flags if "still running before a test cell" in f] != []
+    assert not any("2 process" in f for f in ex.flags)  # the finished one is not counted
+
+
 def test_fork_bomb_is_capped_and_the_job_ends(zygote, course):
     ex = run(
         zygote,
