@@ -169,3 +169,12 @@ def test_a_missing_workdir_is_a_sandbox_error_not_an_exception(zygote, tmp_path)
     ex = zygote.run(cells("1"), workdir=tmp_path / "missing", limits=LIMITS)
     assert ex.status == "sandbox_error" and "not a directory" in ex.log
     assert [c.status for c in ex.cells] == ["not_run"]
+
+
+def test_configured_modules_are_preimported_and_missing_ones_tolerated(workdir):
+    with get_executor("zygote", preimport="sqlite3, no_such_module_xyz") as executor:
+        ex = executor.run(
+            cells("import sys\nprint('sqlite3' in sys.modules)"), workdir=workdir, limits=LIMITS
+        )
+        assert executor.hello["preimported"] == ["numpy", "pandas", "sqlite3"]
+    assert stdout(ex.cells[0]) == "True\n"
