@@ -7,7 +7,8 @@ Builds an intro-ML nbgrader course (bench/build_intro_ml_course.py), grades copi
 both tools in the same run (same per-cell timeout), checks that every honest score is
 identical cell by cell (from each copy's gradebook), and prints: throughput of each, the
 speed-up, the notebooks' own compute floor (sum of the cells' CPU time / cores) and how close
-we get, single-job submit-to-result latency (a warm local spool worker, and a cold CLI run),
+we get, single-job submit-to-result latency (a warm local spool worker, a cold CLI run and,
+with ``--celery-broker redis://127.0.0.1:6379/15``, a warm Celery worker),
 and the cost of the runaway (infinite loop) submission. Figures also go to
 ``bench/out/grading-<time>.json``. Run it on a quiet machine: wall times are sensitive to load.
 """
@@ -19,6 +20,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -122,6 +124,39 @@ def spool_latency(root: Path, timeout: float, runs: int) -> dict:
             "min_s": min(samples[1:])}  # fmt: skip
 
 
+def celery_latency(root: Path, timeout: float, runs: int, broker: str) -> dict:
+    """Submit-to-result seconds through a warm Celery worker (``--celery-broker``)."""
+    from autograder.dispatch.celery_app import create_app, fetch_result, submit
+    from autograder.dispatch.results import ResultStore
+
+    env = dict(os.environ, AUTOGRADER_BROKER_URL=broker, AUTOGRADER_RESULT_STORE_URL="")
+    log = root / "celery-worker.log"
+    cmd = [sys.executable, "-m", "autograder", "worker", "--queues", "cpu", "--concurrency", "1"]
+    with open(log, "w") as out:
+        worker = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                  start_new_session=True)  # fmt: skip
+    producer = create_app(broker)
+    samples, stamp = [], time.strftime("%H%M%S")
+    try:
+        while " ready." not in log.read_text():
+            if worker.poll() is not None or time.sleep(0.1):
+                raise SystemExit(f"celery worker failed: {log.read_text()[-2000:]}")
+        for i in range(runs + 1):
+            job = _single_job(root, f"lat-{stamp}-{i}", timeout)
+            start = time.perf_counter()
+            submit(job, producer)
+            if fetch_result(job.job_id, timeout=120, celery=producer) is None:
+                raise SystemExit("celery latency job not graded within 120 s")
+            samples.append(time.perf_counter() - start)
+            ResultStore(broker).forget(job.job_id)
+            producer.AsyncResult(job.job_id).forget()
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(60)
+    return {"first_s": samples[0], "median_s": statistics.median(samples[1:]),
+            "min_s": min(samples[1:])}  # fmt: skip
+
+
 def cli_latency(root: Path, timeout: float) -> float:
     release = root / "release" / course.ASSIGNMENT
     sub = _correct_submission(root)
@@ -153,16 +188,22 @@ def runaway_student(root: Path) -> str:
     return next(s for s, k in kinds.items() if k == "infinite_loop")
 
 
-def runaway_cost(base: Path, work: Path, timeout: float, workers: int, nbgrader: bool) -> dict:
-    """Grading the runaway alone, for each tool, and its own grading time in our Result."""
+def runaway_cost(base: Path, work: Path, timeout: float, workers: int, fig: dict) -> dict:
+    """What the infinite loop costs: its own grading time, and the batch without it.
+
+    Ours: the batch of the other submissions is graded again without the runaway; the
+    difference is what the runaway added. nbgrader: the runaway graded alone.
+    """
     figures: dict = {}
     student = runaway_student(base)
     ours = json.loads((work / "ours" / "ours.json").read_text())
     result = ours["students"][student]["notebooks"][course.NOTEBOOK]
-    figures["ours_result_total_s"] = result.get("timings", {}).get("total")
-    copy = _copy(base, work / "runaway-ours")
-    figures["ours_alone_wall_s"] = run_ours(copy, timeout, workers, student)["wall_s"]
-    if nbgrader:
+    figures["ours_own_grading_s"] = result.get("timings", {}).get("total")
+    copy = _copy(base, work / "without-runaway")
+    shutil.rmtree(copy / "submitted" / student)
+    figures["ours_without_wall_s"] = run_ours(copy, timeout, workers)["wall_s"]
+    figures["ours_added_s"] = fig["ours"]["wall_s"] - figures["ours_without_wall_s"]
+    if "nbgrader" in fig:
         copy = _copy(base, work / "runaway-nbgrader")
         figures["nbgrader_alone_wall_s"] = run_nbgrader(copy, timeout, student)["wall_s"]
     return figures
@@ -209,13 +250,19 @@ def report(fig: dict) -> None:
             f"(min {lat['min_s'] * 1000:.0f} ms, first {lat['first_s']:.2f} s); "
             f"cold CLI `grade` {fig['cli_latency_s']:.2f} s"
         )
+    if "celery_latency" in fig:
+        cel = fig["celery_latency"]
+        print(f"            warm Celery worker median {cel['median_s'] * 1000:.0f} ms "
+              f"(min {cel['min_s'] * 1000:.0f} ms)")  # fmt: skip
     if "runaway" in fig:
         run = fig["runaway"]
-        line = f"runaway   : ours alone {run['ours_alone_wall_s']:.1f} s wall"
-        line += f" (its own grading {run['ours_result_total_s']} s)"
+        print(f"runaway   : ours graded it in {run['ours_own_grading_s']:.1f} s (cell timeout "
+              f"{fig['cell_timeout_s']:g} s) while the other workers went on; it added "
+              f"{run['ours_added_s']:.1f} s to our batch ({fig['students'] - 1} without it: "
+              f"{run['ours_without_wall_s']:.1f} s)")  # fmt: skip
         if "nbgrader_alone_wall_s" in run:
-            line += f"; nbgrader alone {run['nbgrader_alone_wall_s']:.1f} s"
-        print(line + "; other submissions keep running on the other workers")  # fmt: skip
+            print(f"            nbgrader spent {run['nbgrader_alone_wall_s']:.1f} s on it alone "
+                  "(grading stops for everyone meanwhile)")  # fmt: skip
 
 
 def main() -> None:
@@ -227,6 +274,9 @@ def main() -> None:
     parser.add_argument("--no-latency", action="store_true")
     parser.add_argument("--no-runaway", action="store_true")
     parser.add_argument("--latency-runs", type=int, default=5)
+    parser.add_argument(
+        "--celery-broker", default="", help="also measure latency through Celery (a dedicated db)"
+    )
     parser.add_argument("--out", type=Path, default=HERE / "out")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
@@ -251,9 +301,15 @@ def main() -> None:
         fig["latency"] = spool_latency(_copy(base, work / "latency"), args.cell_timeout,
                                        args.latency_runs)  # fmt: skip
         fig["cli_latency_s"] = cli_latency(base, args.cell_timeout)
+        if args.celery_broker:
+            fig["celery_latency"] = celery_latency(
+                _copy(base, work / "celery"),
+                args.cell_timeout,
+                args.latency_runs,
+                args.celery_broker,
+            )
     if not args.no_runaway:
-        fig["runaway"] = runaway_cost(base, work, args.cell_timeout, workers,
-                                      not args.skip_nbgrader)  # fmt: skip
+        fig["runaway"] = runaway_cost(base, work, args.cell_timeout, workers, fig)
     fig["loadavg_after"] = os.getloadavg()
     report(fig)
     out = args.out / f"grading-{stamp}.json"
