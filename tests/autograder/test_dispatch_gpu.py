@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from autograder.dispatch import gpu
@@ -68,3 +70,26 @@ def test_gpu_worker_refuses_a_concurrency_other_than_its_slots() -> None:
     args = build_parser().parse_args(["--queues", "gpu", "--concurrency", "4"])
     with pytest.raises(ValueError, match="one child per GPU slot"):
         celery_worker_argv(args, ("gpu",), ["0", "1"])
+
+
+def test_gpu_worker_child_is_pinned_to_the_slot_of_its_index(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from autograder.dispatch import gpu_pinning
+
+    monkeypatch.setenv("AUTOGRADER_WORKER_QUEUES", "gpu")
+    monkeypatch.setenv("AUTOGRADER_GPU_SLOTS", "MIG-aaaa,MIG-bbbb")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1,2,3")
+    monkeypatch.setattr(gpu_pinning, "_child_index", lambda: 1)
+    assert gpu_pinning.pin_child_to_slot() == "MIG-bbbb"
+    assert gpu_pinning.slot_of_this_child() == "MIG-bbbb"
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == "MIG-bbbb"
+
+
+def test_cpu_worker_child_sees_no_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    from autograder.dispatch import gpu_pinning
+
+    monkeypatch.setenv("AUTOGRADER_WORKER_QUEUES", "cpu")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    assert gpu_pinning.pin_child_to_slot() == ""
+    assert os.environ["CUDA_VISIBLE_DEVICES"] == ""
