@@ -14,6 +14,7 @@ from lms.audit.services import record
 from lms.catalog.models import (
     Course,
     CourseItem,
+    CoursePrerequisite,
     ItemKind,
     Level,
     Programme,
@@ -97,6 +98,122 @@ def create_course(
     db.session.flush()
     record("course.create", actor=actor, obj=course)
     return course
+
+
+COURSE_FIELDS = (
+    "slug", "title_ko", "title_en", "description_ko", "description_en", "track", "level",
+    "skills", "needs_gpu", "self_enroll", "capacity", "is_published",
+)  # fmt: skip
+PROGRAMME_FIELDS = (
+    "slug", "title_ko", "title_en", "description_ko", "description_en", "track", "audience",
+    "is_published",
+)  # fmt: skip
+
+
+def update_course(actor: User | None, course: Course, **changes: Any) -> Course:
+    """Change any of ``COURSE_FIELDS`` and ``prerequisites`` (a list of courses) of a course
+    (admins). Same validation as ``create_course``, plus: the slug stays unique and the
+    prerequisites stay free of cycles (``ValidationError`` ``prerequisite_cycle``).
+    Audited as ``course.update`` with the names of the changed fields."""
+    require_admin(actor)
+    unknown = set(changes) - {*COURSE_FIELDS, "prerequisites"}
+    if unknown:
+        raise TypeError(f"unknown course fields: {sorted(unknown)}")
+    if "slug" in changes and changes["slug"] != course.slug:
+        _check_slug_free(Course, check_slug(changes["slug"]))
+    for field in ("title_ko", "title_en"):
+        if field in changes:
+            changes[field] = _title(changes[field], field)
+    if "track" in changes:
+        changes["track"] = _enum_value(Track, changes["track"], "track")
+    if "level" in changes:
+        changes["level"] = _enum_value(Level, changes["level"], "level")
+    if changes.get("capacity") is not None and changes["capacity"] < 1:
+        raise ValidationError(
+            "invalid_capacity", _l("The capacity must be at least 1."), "capacity"
+        )
+    if "skills" in changes:
+        changes["skills"] = [s.strip() for s in changes["skills"] or [] if s.strip()]
+    if "prerequisites" in changes:
+        _check_no_cycle(course, changes["prerequisites"])
+    for name, value in changes.items():
+        setattr(course, name, value)
+    db.session.flush()
+    record("course.update", actor=actor, obj=course, details={"fields": sorted(changes)})
+    return course
+
+
+def _check_slug_free(model: Any, slug: str) -> None:
+    if db.session.scalar(select(model.id).where(model.slug == slug)) is not None:
+        raise Conflict("slug_taken", _l("This short name is already used."))
+
+
+def _check_no_cycle(course: Course, prerequisites: list[Course]) -> None:
+    """Refuse ``course`` requiring itself, directly or through other prerequisites."""
+    requires: dict[int, set[int]] = {}
+    for course_id, prerequisite_id in db.session.execute(
+        select(CoursePrerequisite.course_id, CoursePrerequisite.prerequisite_id)
+    ):
+        requires.setdefault(course_id, set()).add(prerequisite_id)
+    requires[course.id] = {p.id for p in prerequisites}
+    seen, stack = set(), list(requires[course.id])
+    while stack:
+        current = stack.pop()
+        if current == course.id:
+            raise ValidationError(
+                "prerequisite_cycle",
+                _l("A course cannot require itself, directly or through other courses."),
+                field="prerequisites",
+            )
+        if current not in seen:
+            seen.add(current)
+            stack.extend(requires.get(current, ()))
+
+
+def update_programme(
+    actor: User | None, programme: Programme, courses: list[Course] | None = None, **changes: Any
+) -> Programme:
+    """Change any of ``PROGRAMME_FIELDS`` and, when given, the ordered ``courses`` of a
+    programme (admins). Positions stay 1..n. Audited as ``programme.update``."""
+    from lms.accounts.models import Segment
+
+    require_admin(actor)
+    unknown = set(changes) - set(PROGRAMME_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown programme fields: {sorted(unknown)}")
+    if "slug" in changes and changes["slug"] != programme.slug:
+        _check_slug_free(Programme, check_slug(changes["slug"]))
+    for field in ("title_ko", "title_en"):
+        if field in changes:
+            changes[field] = _title(changes[field], field)
+    if "track" in changes:
+        changes["track"] = _enum_value(Track, changes["track"], "track")
+    if "audience" in changes:
+        changes["audience"] = [
+            _enum_value(Segment, s, "audience").value for s in changes["audience"] or []
+        ]
+    for name, value in changes.items():
+        setattr(programme, name, value)
+    if courses is not None:
+        _set_programme_courses(programme, courses)
+    db.session.flush()
+    record("programme.update", actor=actor, obj=programme, details={"fields": sorted(changes)})
+    return programme
+
+
+def _set_programme_courses(programme: Programme, courses: list[Course]) -> None:
+    if len({c.id for c in courses}) != len(courses):
+        raise ValidationError("duplicate_course", _l("A course appears twice."), "courses")
+    # (programme, position) is unique: park kept rows on negative positions, then renumber.
+    kept = {e.course_id: e for e in programme.entries if e.course_id in {c.id for c in courses}}
+    programme.entries = list(kept.values())
+    for i, entry in enumerate(programme.entries, start=1):
+        entry.position = -i
+    db.session.flush()
+    programme.entries = [kept.get(c.id) or ProgrammeCourse(course=c, position=0) for c in courses]
+    for position, entry in enumerate(programme.entries, start=1):
+        entry.position = position
+    db.session.flush()
 
 
 def add_course_item(
