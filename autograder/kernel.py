@@ -41,6 +41,8 @@ from autograder.execute import (
 )
 from autograder.kernel_guard import GuardClient
 from autograder.sandbox import sandbox_env, sandbox_status
+from autograder.zygote.outputs import OutputSink
+from autograder.zygote.protocol import clip_error
 from autograder.zygote.session import PreparedJob, prepare_job
 
 log = logging.getLogger(__name__)
@@ -206,6 +208,7 @@ class _KernelSession:
         self.flags: list[str] = []
         self.log: list[str] = []
         self.budget = limits.output_bytes
+        self.truncated = False
         self.guard = GuardClient(self)
 
     def drive(self) -> Execution:
@@ -229,7 +232,7 @@ class _KernelSession:
             run, status = self._run_cell(cell, deadline)
             runs.append(run)
         self.kc.stop_channels()
-        if status == "ok" and self.budget < 0:
+        if status == "ok" and self.truncated:
             status = "output_limit"
         timings["cells_s"] = time.monotonic() - began - timings["start_s"]
         return Execution(status, runs, self.flags, "\n".join(self.log), timings)
@@ -241,13 +244,16 @@ class _KernelSession:
             ]
         began = time.monotonic()
         msg_id = self.kc.execute(cell.source, store_history=True, allow_stdin=False)
-        outputs: list[dict[str, Any]] = []
-        state = self.collect(msg_id, outputs, min(began + self.limits.cell_timeout_s, deadline))
+        sink = OutputSink(self.budget)
+        outputs = sink.outputs
+        state = self.collect(msg_id, sink, min(began + self.limits.cell_timeout_s, deadline))
         interrupted = False
         if state == "timeout" and time.monotonic() < deadline:
             self.km.interrupt_kernel()  # like nbgrader: interrupt, then carry on with the next cell
             interrupted = True
-            state = self.collect(msg_id, outputs, time.monotonic() + INTERRUPT_GRACE_S)
+            state = self.collect(msg_id, sink, time.monotonic() + INTERRUPT_GRACE_S)
+        self.budget = max(self.budget - sink.used, 0)
+        self.truncated = self.truncated or sink.truncated
         run = CellRun(cell.cell_id, "ok", outputs, None, time.monotonic() - began)
         errors = [o for o in outputs if o.get("output_type") == "error"]
         if errors:
@@ -274,7 +280,7 @@ class _KernelSession:
         self.log.append(f"cell {run.cell_id}: the kernel died")
         return run, "crashed" if state != "timeout" else "timeout"
 
-    def collect(self, msg_id: str, outputs: list[dict[str, Any]], deadline: float) -> str:
+    def collect(self, msg_id: str, sink: OutputSink, deadline: float) -> str:
         """Gather iopub outputs of ``msg_id`` until idle ("done"), "timeout" or "dead"."""
         from nbformat.v4 import output_from_msg
 
@@ -294,24 +300,13 @@ class _KernelSession:
             if kind == "status" and msg["content"].get("execution_state") == "idle":
                 return "done"
             if kind == "clear_output":
-                outputs.clear()
-            elif kind in ("stream", "display_data", "execute_result", "error"):
-                self._keep(outputs, output_from_msg(msg))
-
-    def _keep(self, outputs: list[dict[str, Any]], out: Any) -> None:
-        size = len(json.dumps(out, default=str))
-        self.budget -= size
-        if self.budget >= 0 or out.get("output_type") == "error":
-            last = outputs[-1] if outputs else None
-            if (
-                out["output_type"] == "stream"
-                and last
-                and last.get("output_type") == "stream"
-                and last.get("name") == out["name"]
-            ):
-                last["text"] += out["text"]
-            else:
-                outputs.append(dict(out))
+                sink.clear()
+            elif kind == "stream":
+                sink.stream(msg["content"].get("name", "stdout"), msg["content"].get("text", ""))
+            elif kind == "error":
+                sink.outputs.append(clip_error(dict(output_from_msg(msg))))
+            elif kind in ("display_data", "execute_result"):
+                sink.rich(dict(output_from_msg(msg)))
 
 
 def _cleanup(km: KernelManager | None, job: PreparedJob | None, scratch: str) -> None:

@@ -15,6 +15,27 @@ import time
 from typing import Any
 
 HEADER = struct.Struct(">I")
+ERROR_TEXT_LIMIT = 4_000  # characters kept of an exception message / of one traceback entry
+TRACEBACK_LIMIT = 40  # traceback entries kept (the last ones: where the error happened)
+
+
+def clip_error(output: dict[str, Any]) -> dict[str, Any]:
+    """An nbformat ``error`` output with its message and traceback cut to a bounded size, so
+    an enormous exception (``raise ValueError("x" * 10**8)``) stays an ordinary error."""
+
+    def clip(text: Any) -> str:
+        text = str(text)
+        if len(text) <= ERROR_TEXT_LIMIT:
+            return text
+        return text[:ERROR_TEXT_LIMIT] + f"... [{len(text) - ERROR_TEXT_LIMIT} characters cut]"
+
+    traceback = [clip(line) for line in list(output.get("traceback") or [])[-TRACEBACK_LIMIT:]]
+    return {
+        **output,
+        "ename": clip(output.get("ename", ""))[:200],
+        "evalue": clip(output.get("evalue", "")),
+        "traceback": traceback,
+    }
 
 
 class FrameError(Exception):

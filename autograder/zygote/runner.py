@@ -22,60 +22,8 @@ from traitlets.config import Config
 
 from autograder.zygote.detect import install_audit_hook
 from autograder.zygote.integrity import Guard
-from autograder.zygote.protocol import FrameReader, write_frame
-
-TRUNCATED_NOTE = "\n[output truncated: the submission's output limit was reached]\n"
-
-
-class OutputSink:
-    """Collects one cell's nbformat v4 outputs under the job's remaining byte budget."""
-
-    def __init__(self, budget: int) -> None:
-        self.outputs: list[dict[str, Any]] = []
-        self.budget = budget
-        self.used = 0
-        self.truncated = False
-
-    def _take(self, size: int) -> bool:
-        if self.used + size > self.budget:
-            if not self.truncated:
-                self.truncated = True
-                self.outputs.append(
-                    {"output_type": "stream", "name": "stderr", "text": TRUNCATED_NOTE}
-                )
-            return False
-        self.used += size
-        return True
-
-    def stream(self, name: str, text: str) -> None:
-        if not text or self.truncated:
-            return
-        data = text.encode(errors="replace")
-        room = self.budget - self.used
-        if len(data) > room:
-            self._take(room)
-            text = data[: max(room, 0)].decode(errors="ignore")
-            self._append_stream(name, text)
-            self._take(len(data))  # records the truncation note
-            return
-        self._take(len(data))
-        self._append_stream(name, text)
-
-    def _append_stream(self, name: str, text: str) -> None:
-        last = self.outputs[-1] if self.outputs else None
-        if last and last["output_type"] == "stream" and last["name"] == name:
-            last["text"] += text
-        elif text:
-            self.outputs.append({"output_type": "stream", "name": name, "text": text})
-
-    def rich(self, output: dict[str, Any]) -> None:
-        size = sum(len(str(v)) for v in output.get("data", {}).values())
-        if not self.truncated and self._take(size):
-            self.outputs.append(output)
-
-    def clear(self) -> None:
-        self.outputs.clear()
-
+from autograder.zygote.outputs import OutputSink
+from autograder.zygote.protocol import FrameReader, clip_error, write_frame
 
 # Mutated in place (never rebound) so the integrity snapshot of this module stays valid.
 _STATE: dict[str, OutputSink] = {"sink": OutputSink(0)}
@@ -157,9 +105,13 @@ class GradingShell(InteractiveShell):
 
     def _showtraceback(self, etype: Any, evalue: Any, stb: list[str]) -> None:
         name = getattr(etype, "__name__", str(etype))
-        _STATE["sink"].outputs.append(
-            {"output_type": "error", "ename": name, "evalue": str(evalue), "traceback": list(stb)}
-        )
+        error = {
+            "output_type": "error",
+            "ename": name,
+            "evalue": str(evalue),
+            "traceback": list(stb),
+        }
+        _STATE["sink"].outputs.append(clip_error(error))
 
 
 _RUN_CELL = InteractiveShell.run_cell
@@ -286,4 +238,5 @@ def _error_of(result: Any, sink: OutputSink) -> dict[str, Any] | None:
     for out in reversed(sink.outputs):
         if out["output_type"] == "error":
             return {"ename": out["ename"], "evalue": out["evalue"], "traceback": out["traceback"]}
-    return {"ename": type(exc).__name__, "evalue": str(exc), "traceback": []}
+    clipped = clip_error({"ename": type(exc).__name__, "evalue": str(exc), "traceback": []})
+    return {k: clipped[k] for k in ("ename", "evalue", "traceback")}

@@ -309,18 +309,22 @@ def test_disk_fill_hits_the_private_quota(zygote, course):
     assert ex.cells[1].status == "ok"
 
 
-def test_huge_output_is_truncated_with_status_output_limit(zygote, course):
+@pytest.mark.parametrize("name", ["zygote", "kernel"])
+def test_huge_output_is_truncated_with_status_output_limit(request, name, course):
     ex = run(
-        zygote,
+        request.getfixturevalue(name),
         course["work"],
         "for i in range(100000): print('spam' * 10)",
         "import os; os.system('head -c 5000000 /dev/zero | tr \"\\\\0\" y')",
+        "raise ValueError('x' * 5_000_000)",  # bigger than the result frame cap
         "print('after')",
     )
     assert ex.status == "output_limit"
     total = sum(len(json.dumps(c.outputs)) for c in ex.cells)
     assert total < LIMITS.output_bytes * 2
     assert "output truncated" in text(ex, 0)
+    assert ex.cells[2].status == "error" and len(ex.cells[2].error["evalue"]) < 10_000
+    assert ex.cells[3].status == "ok"
 
 
 def test_infinite_loop_is_interrupted_and_grading_continues(zygote, course):

@@ -19,8 +19,8 @@ from autograder.execute import (
     get_executor,
 )
 from autograder.zygote.detect import CompareRewriter, always_equal, check_user_names
+from autograder.zygote.outputs import TRUNCATED_NOTE, OutputSink
 from autograder.zygote.protocol import FrameError, FrameReader, FrameTimeout, encode, write_frame
-from autograder.zygote.runner import TRUNCATED_NOTE, OutputSink
 
 
 def test_cell_roles_are_validated():
