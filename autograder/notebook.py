@@ -64,6 +64,8 @@ def read_submission(path: str, max_bytes: int = MAX_SUBMISSION_BYTES) -> dict[st
         nb = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SubmissionError(f"the submission is not a valid notebook (bad JSON: {exc})") from None
+    except RecursionError:
+        raise SubmissionError("the submission is not a notebook (JSON nested too deeply)") from None
     if not isinstance(nb, dict):
         raise SubmissionError("the submission is not a notebook (no JSON object at top level)")
     nb = _upgrade(nb)

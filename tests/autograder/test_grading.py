@@ -169,6 +169,9 @@ def test_workdir_holds_release_data_and_student_files_but_no_notebooks(job_for, 
         ('{"nbformat": 5, "cells": []}', "nbformat 5"),
         ('{"nbformat": 4}', "no list of cells"),
         ('{"nbformat": 4, "cells": [3]}', "cell 0"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"nbformat": "4", "cells": []}', "no integer 'nbformat'"),
+        ('{"nbformat": 4, "cells": [{"cell_type": "code", "source": 7}]}', "invalid 'source'"),
     ],
 )
 def test_unreadable_submission_gets_a_clear_message_not_a_crash(
