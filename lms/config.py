@@ -113,6 +113,8 @@ class Settings:
         if locale not in SUPPORTED_LOCALES:
             raise ConfigError(f"LMS_DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}")
         secure = self.session_cookie_secure
+        if not self.database_url:
+            instance.mkdir(parents=True, exist_ok=True)  # the default SQLite file lives there
         return Settings(
             instance_path=instance,
             database_url=self.database_url or f"sqlite:///{instance / 'lms.sqlite3'}",

@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from flask.cli import NoAppException
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, Engine, MetaData, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -96,9 +97,22 @@ def current_revisions(engine: Engine) -> set[str]:
         return set(MigrationContext.configure(conn).get_current_heads())
 
 
+class DatabaseUnavailableError(NoAppException):
+    """The database cannot be reached at start-up; the message says which one and why."""
+
+
 def check_schema_current(engine: Engine) -> None:
-    """Raise ``SchemaNotCurrentError`` unless the database is at the migrations' head."""
-    current, heads = current_revisions(engine), head_revisions()
+    """Raise ``SchemaNotCurrentError`` unless the database is at the migrations' head, or
+    ``DatabaseUnavailableError`` when it cannot be reached."""
+    try:
+        current = current_revisions(engine)
+    except OperationalError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise DatabaseUnavailableError(
+            f"Cannot open the database {where} (LMS_DATABASE_URL): {reason}"
+        ) from None
+    heads = head_revisions()
     if current != heads:
         found = ", ".join(sorted(current)) or "no schema"
         raise SchemaNotCurrentError(

@@ -66,3 +66,10 @@ def test_every_setting_is_documented():
     for name in ("LMS_DATABASE_URL", "LMS_SECRET_KEY", "LMS_DEFAULT_LOCALE", "LMS_BASE_URL"):
         assert f"`{name}`" in table
     assert "None" not in table
+
+
+def test_default_instance_folder_is_created(tmp_path):
+    instance = tmp_path / "new" / "instance"
+    env = {"LMS_INSTANCE_PATH": str(instance), "LMS_SECRET_KEY": "k" * 40}
+    Settings.from_env(env)
+    assert instance.is_dir()

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lms import create_app
 from lms.cli import is_db_command
-from lms.db import SchemaNotCurrentError, db
+from lms.db import DatabaseUnavailableError, SchemaNotCurrentError, db
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -106,3 +106,9 @@ def test_flask_db_upgrade_then_cli_from_a_shell(tmp_path):
     assert created.returncode == 0, created.stderr
     assert "acme" in run("orgs", "list").stdout
     assert (tmp_path / "lms.sqlite3").exists()
+
+
+def test_unreachable_database_is_a_clear_start_up_error(tmp_path):
+    url = f"sqlite:///{tmp_path / 'missing-dir' / 'lms.sqlite3'}"
+    with pytest.raises(DatabaseUnavailableError, match="Cannot open the database"):
+        create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "x"})
