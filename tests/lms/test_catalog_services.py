@@ -170,3 +170,44 @@ def test_instructor_marks_completion(make_user, make_course, make_enrollment):
         services.set_enrollment_status(learner, enrollment, EnrollmentStatus.COMPLETED)
     services.set_enrollment_status(learner, enrollment, EnrollmentStatus.DROPPED)
     assert enrollment.status == EnrollmentStatus.DROPPED
+
+
+def test_two_enrolments_cannot_both_take_the_last_seat(app, make_user, make_course, make_cohort):
+    """Two requests at once (two sessions): the cohort row lock makes the second wait and
+    then see the cohort full."""
+    import threading
+
+    from lms.accounts.models import User
+    from lms.catalog.models import Cohort, Enrollment
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL row locks (set LMS_TEST_DATABASE_URL); SQLite has one writer")
+    course = make_course()
+    cohort_id = make_cohort(course, capacity=1).id
+    first_id, second_id = make_user().id, make_user().id
+    locked, outcome = threading.Event(), {}
+
+    def attempt(user_id, hold_lock):
+        with app.app_context():
+            user, cohort = db.session.get(User, user_id), db.session.get(Cohort, cohort_id)
+            try:
+                services.enroll(user, user, cohort.course, cohort)
+                if hold_lock:
+                    locked.set()
+                    threading.Event().wait(0.5)  # keep the lock while the other one tries
+                db.session.commit()
+                outcome[user_id] = "enrolled"
+            except Conflict as error:
+                db.session.rollback()
+                outcome[user_id] = error.code
+            finally:
+                locked.set()
+                db.session.remove()
+
+    first = threading.Thread(target=attempt, args=(first_id, True))
+    first.start()
+    locked.wait(10)
+    attempt(second_id, False)
+    first.join(10)
+    assert outcome == {first_id: "enrolled", second_id: "cohort_full"}
+    assert db.session.query(Enrollment).filter_by(cohort_id=cohort_id).count() == 1
