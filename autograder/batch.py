@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import shutil
 import threading
@@ -107,8 +108,9 @@ def autograde(
         )
         job = _job(assignment, sub, release, tpl, dest, limits or Limits())
         job.resource_class = resource_class
+        job.keep_student_files = [str(k) for k in coursedir.exclude_overwriting.get(assignment, [])]
         jobs[job.job_id] = (sub, job)
-        _prepare_autograded_dir(sub.directory, release, dest)
+        _prepare_autograded_dir(sub.directory, release, dest, job.keep_student_files)
 
     def on_result(result: Result) -> None:
         sub, _ = jobs[result.job_id]
@@ -163,13 +165,13 @@ def safe_job_id(*parts: str) -> str:
     return clean
 
 
-def _prepare_autograded_dir(submitted: Path, release: Path, dest: Path) -> None:
+def _prepare_autograded_dir(submitted: Path, release: Path, dest: Path, keep: list[str]) -> None:
     """Copy the student's files, then the release's files, like nbgrader's autograded/."""
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     copy_plain_files(submitted, dest)
-    copy_plain_files(release, dest)
+    copy_plain_files(release, dest, keep_existing={os.path.normpath(k) for k in keep})
 
 
 def _run_pool(

@@ -69,6 +69,9 @@ class Job:
     # Optional: where to also write the executed notebook (nbgrader's autograded/ copy,
     # hidden tests included, instructor-only). None: not written.
     autograded_path: str | None = None
+    # Release files (relative paths) that must NOT overwrite the student's own version
+    # (nbgrader's Autograde.exclude_overwriting), e.g. a helper module students edit.
+    keep_student_files: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -101,6 +104,10 @@ class Job:
         values["extra_files_dir"] = None if extra is None else _str(extra, "job.extra_files_dir")
         out = obj.get("autograded_path")
         values["autograded_path"] = None if out is None else _str(out, "job.autograded_path")
+        keep = obj.get("keep_student_files", [])
+        if not isinstance(keep, list) or not all(isinstance(k, str) and k for k in keep):
+            raise ValueError("job.keep_student_files must be a list of file paths")
+        values["keep_student_files"] = list(keep)
         return cls(**values)
 
     @classmethod

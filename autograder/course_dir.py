@@ -15,7 +15,7 @@ import shutil
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -85,11 +85,14 @@ class CoursePaths:
     release_directory: str
     db_url: str
     course_id: str
+    exclude_overwriting: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, course_root: Path) -> CoursePaths:
-        cfg = nbgrader_config(course_root).CourseDirectory
+        config = nbgrader_config(course_root)
+        cfg = config.CourseDirectory
         root = cfg.root
+        exclude = config.Autograde.get("exclude_overwriting", {})
 
         def get(name: str, default: str) -> str:
             value = cfg.get(name, default)
@@ -106,6 +109,7 @@ class CoursePaths:
             release_directory=get("release_directory", "release"),
             db_url=get("db_url", "") or f"sqlite:///{os.path.join(root, 'gradebook.db')}",
             course_id=get("course_id", ""),
+            exclude_overwriting=exclude if isinstance(exclude, dict) else {},
         )
 
     def format_path(self, step: str, student_id: str, assignment_id: str) -> str:

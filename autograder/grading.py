@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +120,8 @@ def prepare_workdir(workdir: Path, job: Job) -> list[str]:
     """Fill ``workdir`` with the student's own files, then the release's data files.
 
     Release files win over student files of the same name (as nbgrader's autograde copies
-    the source files over the submission). Notebooks and symbolic links are never copied;
+    the source files over the submission), except ``job.keep_student_files`` (nbgrader's
+    ``exclude_overwriting``). Notebooks and symbolic links are never copied;
     the student's files are capped at ``limits.disk_mb``. Returns notes for the learner.
     """
     workdir.mkdir(mode=0o755)
@@ -132,20 +134,27 @@ def prepare_workdir(workdir: Path, job: Job) -> list[str]:
                 f"{len(skipped)} of your files were not provided to the grader (more than "
                 f"{job.limits.disk_mb} MB in all): {', '.join(skipped[:5])}"
             )
-    copy_plain_files(Path(job.release_dir), workdir, link=True)
+    keep = {os.path.normpath(k) for k in job.keep_student_files}
+    copy_plain_files(Path(job.release_dir), workdir, link=True, keep_existing=keep)
     os.chmod(workdir, 0o755)
     return notes
 
 
 def copy_plain_files(
-    src: Path, dest: Path, *, link: bool = False, budget: int | None = None
+    src: Path,
+    dest: Path,
+    *,
+    link: bool = False,
+    budget: int | None = None,
+    keep_existing: Collection[str] = (),
 ) -> list[str]:
     """Copy regular files (no notebooks, no symlinks, no checkpoints) from src into dest.
 
     ``link=True`` hard-links world-readable files where possible (same file system) instead
     of copying: the sandbox mounts the workdir read-only and runs as another uid, so a link
     is as safe as a copy and makes large data files free. Files beyond ``budget`` bytes in
-    all are skipped; their relative paths are returned.
+    all are skipped; their relative paths are returned. Relative paths in ``keep_existing``
+    are not replaced when ``dest`` already has them.
     """
     if not src.is_dir():
         raise FileNotFoundError(f"no such directory: {src}")
@@ -163,6 +172,8 @@ def copy_plain_files(
                     skipped.append(str(rel / fname))
                     continue
             target = dest / rel / fname
+            if os.path.normpath(rel / fname) in keep_existing and target.exists():
+                continue
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
             if target.exists():
                 target.unlink()

@@ -43,6 +43,7 @@ def test_job_round_trips_with_limits_and_optional_fields():
         student_id="s1",
         extra_files_dir="/x",
         autograded_path="/a.ipynb",
+        keep_student_files=["helper.py"],
     )
     assert Job.from_json(job.to_json()) == job
 
@@ -75,6 +76,7 @@ def test_malformed_job_json_is_refused_with_a_message(text, fragment):
         ({"limits": {"swap": 1}}, "unknown field"),
         ({"surprise": 1}, "unknown field"),
         ({"submission_path": ""}, "must not be empty"),
+        ({"keep_student_files": "helper.py"}, "keep_student_files"),
     ],
 )
 def test_job_with_wrong_fields_is_refused(change, fragment):

@@ -181,3 +181,17 @@ def test_gpu_assignment_jobs_ask_for_a_gpu(course):
 
     autograde(course, "lab", run_jobs=run_jobs, student_glob="alice", resource_class="gpu")
     assert seen == ["gpu"]
+
+
+def test_exclude_overwriting_keeps_the_students_file(course):
+    config = course / "nbgrader_config.py"
+    config.write_text(
+        config.read_text() + "c.Autograde.exclude_overwriting = {'lab': ['numbers.csv']}\n"
+    )
+    (course / "submitted" / "alice" / "lab" / "numbers.csv").write_text("7\n")
+    (course / "submitted" / "bob" / "lab" / "numbers.csv").write_text("7\n")
+    report = autograde(course, "lab", run_jobs=in_process(), student_glob="[ab]*")
+    # the hidden test checks mean(DATA) == 2.5: it now reads the student's own data file
+    alice = {c.cell_id: c.earned for c in report.results[("alice", "lab")].cells}
+    assert alice["test_mean"] == 0.0
+    assert (course / "autograded" / "alice" / "lab" / "numbers.csv").read_text() == "7\n"

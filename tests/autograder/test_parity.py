@@ -51,6 +51,8 @@ def make_course(root: Path, assignment: str, source: dict, subs: dict, config: s
         for name, nb in notebooks.items():
             if isinstance(nb, Path):
                 shutil.copy(nb, d / name)
+            elif "__text__" in nb:
+                (d / name).write_text(nb["__text__"])
             else:
                 (d / name).write_text(json.dumps(nb))
     return root
@@ -96,7 +98,10 @@ def stderr_cells(root: Path, assignment: str) -> set[tuple[str, str, str]]:
     return found
 
 
-def compare(root: Path, assignment: str, executor, cell_timeout: int = 10) -> dict:
+def compare(
+    root: Path, assignment: str, executor, cell_timeout: int = 10, known: frozenset = frozenset()
+) -> dict:
+    """Grade copies with both; fail on any difference but the stderr rule and ``known`` keys."""
     theirs_root = root.parent / "theirs"
     shutil.copytree(root, theirs_root)
     run_nbgrader(theirs_root, assignment, cell_timeout)
@@ -111,7 +116,9 @@ def compare(root: Path, assignment: str, executor, cell_timeout: int = 10) -> di
     assert ours.keys() == theirs.keys()
     allowed = stderr_cells(root, assignment)
     diffs = {k: (theirs[k], ours[k]) for k in ours if ours[k] != theirs[k]}
-    unexplained = {k: v for k, v in diffs.items() if not (k in allowed and v[0] == 0)}
+    unexplained = {
+        k: v for k, v in diffs.items() if not (k in allowed and v[0] == 0) and k not in known
+    }
     assert unexplained == {}, f"scores differ from nbgrader: {unexplained}"
     return {"ours": ours, "theirs": theirs, "stderr_diffs": diffs, "report": report}
 
@@ -245,3 +252,21 @@ def test_nbgrader_user_guide_ps1_scores_like_nbgrader(tmp_path, executor):
     }
     assert {"task", "test", "manual", "answer"} <= kinds
     assert len(out["ours"]) >= 10
+
+
+@pytest.mark.slow
+def test_exclude_overwriting_like_nbgrader(tmp_path, executor, generated):
+    rel = release_notebook(generated)
+    subs = _lab_submissions(rel)
+    subs = {"own_data": dict(subs["correct"]), "release_data": dict(subs["correct"])}
+    subs["own_data"]["numbers.csv"] = {"__text__": "7\n"}
+    src = {"lab.ipynb": FILES / "lab.ipynb", "numbers.csv": FILES / "numbers.csv"}
+    config = "c.Autograde.exclude_overwriting = {'lab': ['numbers.csv']}\n"
+    root = make_course(tmp_path / "course", "lab", src, subs, config=config)
+    # nbgrader never copies an excluded file, even when the student did not submit one, so
+    # the notebook cannot open its data; we keep the student's copy or else provide the
+    # release's (documented difference).
+    no_file = ("release_data", "lab", "test_mean")
+    out = compare(root, "lab", executor, known=frozenset({no_file}))
+    assert out["ours"][("own_data", "lab", "test_mean")] == 0.0  # read the student's file
+    assert (out["theirs"][no_file], out["ours"][no_file]) == (0.0, 2.0)
