@@ -130,9 +130,9 @@ def warm_up(executor: Any) -> None:
     import tempfile
     from pathlib import Path
 
-    from autograder.execute import CodeCell
-
     try:
+        from autograder.execute import CodeCell
+
         with tempfile.TemporaryDirectory(prefix="ag-warm-") as tmp:
             os.chmod(tmp, 0o755)  # the sandbox's unprivileged uid must reach it
             executor.run([CodeCell("warm-up", "pass", "setup")], workdir=Path(tmp), limits=Limits())

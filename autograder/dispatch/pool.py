@@ -29,13 +29,13 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from autograder.contract import Job, Result
 from autograder.dispatch.common import (
     DEFAULT_MAX_ATTEMPTS,
     HARD_LIMIT_GRACE_S,
-    check_job_id,
     hard_time_limit_s,
     not_gradable,
 )
@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 _STARTUP_FAILURES_BEFORE_BROKEN = 3
 #: Seconds a new worker may take to create its executor (imports, zygote) before it is killed.
 STARTUP_TIMEOUT_S = 120.0
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 
 
 def default_workers(oversubscribe: float = 1.0) -> int:
@@ -227,7 +228,6 @@ class LocalPool:
     # --- jobs ---------------------------------------------------------------------------
 
     def _accept(self, job: Job) -> bool:
-        check_job_id(job.job_id)
         if job.job_id in self._known:
             log.warning("job %s submitted twice to the pool; graded once", job.job_id)
             return False
@@ -292,6 +292,10 @@ class LocalPool:
         env = dict(os.environ)
         env["CUDA_VISIBLE_DEVICES"] = device or ""
         env.setdefault("PYTHONUNBUFFERED", "1")
+        # The worker must import this very package, whatever the caller's cwd.
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH", "")) if p
+        )
         cmd = [sys.executable, "-m", "autograder.dispatch.pool_worker"]
         name = self.executor_name if kind == "cpu" else self.gpu_executor_name
         cmd += ["--executor", name or ""]
