@@ -58,9 +58,11 @@ def register_cli(app: Flask) -> None:
     """Add the portal's command groups to ``app.cli``."""
     from lms.accounts.cli import tokens_cli, users_cli
     from lms.demo import demo_cli
+    from lms.grading.cli import grading_cli
     from lms.orgs.cli import orgs_cli
+    from lms.publishing.cli import courses_cli
 
-    for group in (users_cli, orgs_cli, tokens_cli, demo_cli):
+    for group in (users_cli, orgs_cli, tokens_cli, demo_cli, courses_cli, grading_cli):
         app.cli.add_command(group)
 
 

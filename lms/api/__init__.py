@@ -5,3 +5,4 @@ from flask import Blueprint
 api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from lms.api import views  # noqa: E402,F401  (routes register on import)
+from lms.grading import api as grading_api  # noqa: E402,F401  (issue 4 routes)

@@ -1,0 +1,1 @@
+"""Submissions and grading: submit, dispatch, record results, sweep (issue 4)."""

@@ -1,0 +1,84 @@
+"""``flask --app lms grading collect|sweep``: record results as they arrive.
+
+``collect`` is the long-running companion of the grading worker: it marks started jobs
+running, records results (one commit per batch) and re-dispatches jobs whose lease expired.
+SIGTERM/SIGINT stop it after the current batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from types import FrameType
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
+
+from lms.db import db
+
+grading_cli = AppGroup("grading", help="Grading jobs: collect results, sweep lost leases.")
+log = logging.getLogger(__name__)
+
+
+class _Stop:
+    requested = False
+
+    def __call__(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s: stopping after this batch", signum)
+        self.requested = True
+
+
+def run_collector(poll_s: float, sweep_every_s: float, once: bool = False) -> int:
+    """Collect and sweep until stopped (or one round with ``once``); returns results recorded."""
+    from lms.grading.backends import get_backend
+    from lms.grading.results import collect_once, sweep
+
+    backend = get_backend()
+    stop = _Stop()
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    total, last_sweep = 0, 0.0
+    try:
+        while not stop.requested:
+            try:
+                total += collect_once(backend)
+                if time.monotonic() - last_sweep >= sweep_every_s:
+                    sweep(backend=backend)
+                    last_sweep = time.monotonic()
+                db.session.commit()
+            except SQLAlchemyError:
+                log.exception("collector round failed; retrying")
+                db.session.rollback()
+            if once:
+                break
+            time.sleep(poll_s)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return total
+
+
+@grading_cli.command("collect")
+@click.option("--poll", "poll_s", type=float, default=None, help="seconds between rounds")
+@click.option("--sweep-every", "sweep_every_s", type=float, default=10.0, show_default=True)
+@click.option("--once", is_flag=True, help="one round, then exit")
+def collect_command(poll_s: float | None, sweep_every_s: float, once: bool) -> None:
+    """Record grading results as they arrive and re-dispatch lost jobs (runs until SIGTERM)."""
+    from lms.grading.settings import setting
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    poll = poll_s if poll_s is not None else setting("LMS_GRADING_POLL_S")
+    click.echo(f"collecting grading results (backend {setting('LMS_GRADING_BACKEND')})", err=True)
+    recorded = run_collector(poll, sweep_every_s, once=once)
+    click.echo(f"recorded {recorded} result(s)", err=True)
+
+
+@grading_cli.command("sweep")
+def sweep_command() -> None:
+    """Dispatch again every job whose lease expired; print how many."""
+    from lms.grading.results import sweep
+
+    again = sweep()
+    db.session.commit()
+    click.echo(f"dispatched again: {again}")

@@ -1,0 +1,1 @@
+"""Publishing course packages as immutable course versions (issue 4)."""
