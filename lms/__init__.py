@@ -46,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(api_bp)
     errors.register_error_handlers(app)
     cli.register_cli(app)
+    importlib.import_module("lms.oidc").register_oidc(app)  # OIDC provider for the labs
     if importlib.util.find_spec("lms.web") is not None:
         importlib.import_module("lms.web").register_web(app)
 
