@@ -81,7 +81,9 @@ def authorize() -> ResponseReturnValue:
             "oidc/consent.html", client=grant.client, scopes=grant.request.payload.scope
         )
     granted = request.method == "GET" or request.form.get("decision") == "allow"
-    response = server.create_authorization_response(grant_user=user if granted else None)
+    response = server.create_authorization_response(
+        grant_user=user if granted else None, grant=grant
+    )
     db.session.commit()
     return response
 
