@@ -34,6 +34,19 @@ USER_TOKEN_TTL_S = 300  # single-user servers cache hub auth for 300 s: keep tok
 USER_TOKEN_REUSE_S = 240
 
 
+class _StreamQuiet(Exception):
+    """The progress stream said nothing for a while (or closed): check the status."""
+
+
+def _event(event: dict[str, Any]) -> ProgressEvent:
+    return ProgressEvent(
+        int(event.get("progress") or 0),
+        str(event.get("message", "")),
+        ready=bool(event.get("ready")),
+        url=event.get("url"),
+    )
+
+
 def _when(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
@@ -140,42 +153,41 @@ class RestHubClient(HubClient):
         yield from self._follow_progress(username, server, profile)
 
     def _follow_progress(self, username: str, server: str, profile: str) -> Iterator[ProgressEvent]:
+        """Read the SSE progress stream; a quiet stream is re-checked and re-opened until
+        ``spawn_timeout_s`` has passed."""
         deadline = time.monotonic() + self.settings.spawn_timeout_s
-        url = f"{self.settings.url}/hub/api{_server_path(username, server)}/progress"
-        timeout = (
-            self.settings.timeout_s,
-            min(self.settings.timeout_s, self.settings.spawn_timeout_s),
-        )
-        try:
-            with self._request(
-                "GET", url, self.settings.api_token, stream=True, timeout=timeout
-            ) as reply:
-                if reply.status_code != 200:
-                    raise HubError(message=f"hub progress: HTTP {reply.status_code}")
-                for line in reply.iter_lines(decode_unicode=True):
-                    if time.monotonic() > deadline:
-                        raise SpawnTimeout(self.settings.spawn_timeout_s)
-                    if not line or not line.startswith("data:"):
-                        continue
-                    event = json.loads(line[5:])
+        while time.monotonic() < deadline:
+            read_s = max(0.1, min(self.settings.timeout_s, deadline - time.monotonic()))
+            try:
+                for event in self._progress_events(username, server, read_s):
                     if event.get("failed"):
-                        raise _failure(event.get("message", ""), profile)
-                    yield ProgressEvent(
-                        int(event.get("progress") or 0),
-                        str(event.get("message", "")),
-                        ready=bool(event.get("ready")),
-                        url=event.get("url"),
-                    )
+                        raise _failure(str(event.get("message", "")), profile)
+                    yield _event(event)
                     if event.get("ready"):
                         return
-        except requests.Timeout:
-            raise SpawnTimeout(self.settings.spawn_timeout_s) from None
-        except requests.RequestException:
-            raise HubUnavailable() from None
-        status = self.server_status(username, server)
-        if not status.is_ready:
-            raise SpawnFailed("the hub closed the progress stream")
-        yield ProgressEvent(100, "Server ready", ready=True, url=status.url)
+            except _StreamQuiet:
+                pass
+            status = self.server_status(username, server)
+            if status.is_ready:
+                yield ProgressEvent(100, "Server ready", ready=True, url=status.url)
+                return
+            if status.state == "stopped":
+                raise SpawnFailed("the server stopped while starting")
+        raise SpawnTimeout(self.settings.spawn_timeout_s)
+
+    def _progress_events(self, username: str, server: str, read_s: float) -> Iterator[dict]:
+        url = f"{self.settings.url}/hub/api{_server_path(username, server)}/progress"
+        timeout = (self.settings.timeout_s, read_s)
+        reply = self._request("GET", url, self.settings.api_token, stream=True, timeout=timeout)
+        with reply:
+            if reply.status_code != 200:
+                raise HubError(message=f"hub progress: HTTP {reply.status_code}")
+            try:
+                for line in reply.iter_lines(decode_unicode=True):
+                    if line and line.startswith("data:"):
+                        yield json.loads(line[5:])
+            except (requests.ConnectionError, requests.Timeout):
+                raise _StreamQuiet() from None
 
     def stop_server(self, username: str, server: str = "", remove: bool = False) -> None:
         body = {"remove": True} if remove and server else None
