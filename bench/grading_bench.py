@@ -295,7 +295,7 @@ def report(fig: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=None, help="default: 2 x cores")
+    parser.add_argument("--workers", type=int, default=None, help="default: cores + 1")
     parser.add_argument("--cell-timeout", type=float, default=10.0)
     parser.add_argument("--skip-nbgrader", action="store_true")
     parser.add_argument("--no-latency", action="store_true")
@@ -307,7 +307,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "out")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
-    workers = args.workers or 2 * cores
+    workers = args.workers or cores + 1
     stamp = time.strftime("%Y%m%d-%H%M%S")
     work = args.out / f"grading-{stamp}"
     base = work / "base"

@@ -1,10 +1,11 @@
 """Celery dispatch against the real Redis: graded through a worker, exactly once after kills.
 
-Needs ``LMS_TEST_REDIS_URL`` (e.g. redis://127.0.0.1:6379/15); that database, and only that
-one, is flushed before and after. Each test starts a real grading worker subprocess
+Needs ``LMS_TEST_REDIS_URL`` (e.g. redis://127.0.0.1:6379/15); in that database, and only
+there, the keys grading uses (results, attempts, the cpu/gpu queues, Celery's own) are deleted
+before and after. Each test starts a real grading worker subprocess
 (``python -m autograder worker``: Celery prefork, concurrency 1) running the real grader and
-executor. With ``LMS_TEST_AMQP_URL`` too (e.g. amqp://guest:guest@127.0.0.1:5672//) the same tests run with
-RabbitMQ as the broker (results still recorded in the Redis test database); its ``cpu`` queue
+executor. With ``LMS_TEST_AMQP_URL`` too (e.g. amqp://guest:guest@127.0.0.1:5672//) the same
+tests run with RabbitMQ as the broker (results still recorded in the Redis test database); its ``cpu`` queue
 is purged before and after.
 """
 
@@ -96,10 +97,17 @@ def broker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
     _empty(url)
 
 
+_OUR_KEYS = ("autograder:*", "celery-task-meta-*", "cpu", "gpu", "unacked*", "_kombu.binding*")
+
+
 def _empty(url: str) -> None:
     import redis
 
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    client = redis.Redis.from_url(REDIS_URL)
+    for pattern in _OUR_KEYS:  # only what grading uses: other suites may share this db
+        keys = list(client.scan_iter(match=pattern, count=1000))
+        if keys:
+            client.delete(*keys)
     if url.startswith("amqp"):
         import kombu
         from amqp.exceptions import NotFound
