@@ -159,9 +159,10 @@ def docker_settings(profile: Profile, device_ids: Iterable[str] = ()) -> dict[st
     """
     host_config: dict[str, Any] = {"shm_size": profile.shm_size}
     if profile.uses_gpu:
+        # docker-py turns these dicts into docker.types.DeviceRequest (lower-case keys).
         ids = list(device_ids)
-        request: dict[str, Any] = {"Driver": "nvidia", "Capabilities": [["gpu"]]}
-        request.update({"DeviceIDs": ids} if ids else {"Count": profile.gpus or 1})
+        request: dict[str, Any] = {"driver": "nvidia", "capabilities": [["gpu"]]}
+        request.update({"device_ids": ids} if ids else {"count": profile.gpus or 1})
         host_config["device_requests"] = [request]
     return {
         "cpu_limit": profile.cpu_limit,
