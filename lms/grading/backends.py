@@ -151,10 +151,16 @@ class FakeBackend(GradingBackend):
         """The deterministic Result of ``job`` (template cells, answers checked for stubs)."""
         template = json.loads(Path(job.template_path).read_text(encoding="utf-8"))
         submitted = json.loads(Path(job.submission_path).read_text(encoding="utf-8"))
-        answers = "".join("".join(c.get("source", "")) for c in submitted.get("cells", []))
+        cells_of = template["notebooks"][job.notebook_name]["cells"]
+        answer_ids = {c["grade_id"] for c in cells_of if c["kind"] == "answer"}
+        answers = "".join(
+            "".join(c.get("source", ""))
+            for c in submitted.get("cells", [])
+            if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") in answer_ids
+        )
         solved = "NotImplementedError" not in answers
         cells = []
-        for cell in template["notebooks"][job.notebook_name]["cells"]:
+        for cell in cells_of:
             if cell["kind"] == "test":
                 earned = cell["points"] if solved else 0.0
                 status = "passed" if solved else "failed"
