@@ -60,10 +60,11 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "connect-src 'self'",
         "object-src 'none'",
         "base-uri 'self'",
-        "form-action 'self'",
         "frame-ancestors 'none'",
     ]
 )
+# No form-action: browsers apply it to the redirect after a POST too, which would block the
+# OIDC consent form (POST /oauth/authorize) from sending the user back to JupyterHub.
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
