@@ -42,7 +42,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from lms.api import api_bp
 
     login_manager.user_loader(load_session_user)
+    from lms.health import health_bp
+
     app.register_blueprint(api_bp)
+    app.register_blueprint(health_bp)
+    csrf.exempt(health_bp)
     csrf.exempt(api_bp)
     errors.register_error_handlers(app)
     cli.register_cli(app)
