@@ -236,7 +236,10 @@ def make_apply_user_options(
             profile = validate_choice(user_options, hub_groups(spawner))
         except ProfileError as error:
             raise web.HTTPError(error.status, str(error)) from None
-        spawner.environment.update(environment(profile))
+        # A new dict: the configured one may be shared by every spawner, and a previous
+        # GPU start must not leave LAB_GPU behind.
+        kept = {k: v for k, v in spawner.environment.items() if not k.startswith("LAB_")}
+        spawner.environment = {**kept, **environment(profile)}
         apply(spawner, profile)
 
     return hook

@@ -116,3 +116,16 @@ def test_hub_hook_applies_the_profile_and_refuses_with_http_errors():
     with pytest.raises(web.HTTPError) as caught:
         hook(fake_spawner(CPU_COURSE), {"profile": "gpu-mig-1g"})
     assert caught.value.status_code == 403
+
+
+def test_hub_hook_never_mutates_a_shared_environment_or_keeps_a_stale_gpu():
+    hook = P.make_apply_user_options(lambda spawner, profile: None)
+    shared = {"LMS_BASE_URL": "http://portal"}
+    gpu, cpu = fake_spawner(GPU_COURSE), fake_spawner(GPU_COURSE)
+    gpu.environment = cpu.environment = shared
+    hook(gpu, {"profile": "gpu-mig-1g"})
+    hook(cpu, {"profile": "cpu-small"})
+    assert shared == {"LMS_BASE_URL": "http://portal"}
+    assert "LAB_GPU" not in cpu.environment and cpu.environment["LMS_BASE_URL"] == "http://portal"
+    hook(gpu, {"profile": "cpu-small"})
+    assert "LAB_GPU" not in gpu.environment

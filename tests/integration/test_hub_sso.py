@@ -2,6 +2,9 @@
 real portal on loopback ports: OIDC single sign-on with course groups, a lab started through
 the hub client, files in and out through the contents API, and single logout.
 
+``LMS_TEST_JUPYTERHUB=/path/to/jupyterhub`` runs the same story against another hub install
+(JupyterHub 5.5, the Zero to JupyterHub hub image's version, passes too).
+
 Bounded: the hub must be healthy within 60 s and a lab must start within 90 s; the hub is
 stopped (SIGTERM, then SIGKILL) at the end. Skipped when jupyterhub or
 configurable-http-proxy is missing.
@@ -31,12 +34,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+# LMS_TEST_JUPYTERHUB: another hub install to test against (e.g. JupyterHub 5.5, as in z2jh).
+JUPYTERHUB = Path(os.environ.get("LMS_TEST_JUPYTERHUB") or BIN / "jupyterhub")
 HUB_CONFIG = ROOT / "deploy" / "dev" / "jupyterhub_config.py"
 CHP = ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
 PASSWORD = "Lab-login-2026!"
 
-if not (BIN / "jupyterhub").exists():
-    pytest.skip("jupyterhub is not installed in this environment", allow_module_level=True)
+if not JUPYTERHUB.exists():
+    pytest.skip(f"jupyterhub is not installed ({JUPYTERHUB})", allow_module_level=True)
 if not CHP.exists() and not shutil.which("configurable-http-proxy"):
     pytest.skip("configurable-http-proxy is missing (npm install)", allow_module_level=True)
 
@@ -155,7 +160,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     }
     log = folder / "jupyterhub.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([str(BIN / "jupyterhub"), "-f", str(HUB_CONFIG)], cwd=folder, env=env,
+        proc = subprocess.Popen([str(JUPYTERHUB), "-f", str(HUB_CONFIG)], cwd=folder, env=env,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
     try:
         _wait_healthy(f"{hub_url}/hub/health", proc, log)
@@ -193,6 +198,20 @@ def test_oidc_login_creates_the_hub_user_with_course_groups(
     assert me.json()["name"] == stack.username
     user = stack.hub_api("GET", f"/users/{stack.username}").json()
     assert sorted(user["groups"]) == ["course:dl201", "course:ml101", "role:learner"]
+
+
+def test_portal_prepares_a_user_who_never_logged_into_the_hub(stack: Stack):
+    from lms.hub import get_hub_client
+
+    groups = {"course:new301": {"lab_profiles": ["cpu-small", "gpu-mig-1g"]}, "role:learner": {}}
+    with stack.app.app_context():
+        get_hub_client().ensure_user("u9999", groups)
+        get_hub_client().ensure_user("u9999", {"role:learner": {}})  # dropped the course
+    user = stack.hub_api("GET", "/users/u9999").json()
+    assert user["groups"] == ["role:learner"]
+    group = stack.hub_api("GET", "/groups/course:new301").json()
+    assert group["properties"] == {"lab_profiles": ["cpu-small", "gpu-mig-1g"]}
+    stack.hub_api("DELETE", "/users/u9999")
 
 
 def test_lab_starts_and_files_go_in_and_out(stack: Stack, browser: requests.Session):
