@@ -24,6 +24,7 @@ COURSE_GROUP_PREFIX = "course:"
 ROLE_GROUP_PREFIX = "role:"
 PROFILES_PROPERTY = "lab_profiles"
 ALL_PROFILES_ROLES = frozenset({"admin"})
+MIG_SLICES_PER_GPU = 7
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,14 @@ class Profile:
     @property
     def uses_gpu(self) -> bool:
         return self.gpus > 0 or self.mig is not None
+
+    @property
+    def gpu_share(self) -> float:
+        """How much of one GPU this profile holds: whole GPUs, or a MIG slice's share of the
+        7 compute slices of an A100/H100 (``1g`` = 1/7, ``3g`` = 3/7). GPU-hours use it."""
+        if self.mig:
+            return int(self.mig.split("g", 1)[0]) / MIG_SLICES_PER_GPU
+        return float(self.gpus)
 
     @property
     def mem_limit_bytes(self) -> int:

@@ -38,6 +38,7 @@ def end_lab_session(sender: Any, user: Any = None, **_extra: Any) -> None:
     never blocks the logout."""
     from lms.db import db
     from lms.hub import get_hub_client, hub_settings
+    from lms.hub.accounting import record_stop
     from lms.hub.errors import HubError
     from lms.oidc.claims import hub_username
     from lms.oidc.services import revoke_user_tokens
@@ -53,10 +54,11 @@ def end_lab_session(sender: Any, user: Any = None, **_extra: Any) -> None:
         get_hub_client().end_session(hub_username(user), stop_servers=settings.stop_on_logout)
     except HubError as error:
         logger.warning("lab session of user %s not ended: %s", user.id, error.code)
-    else:
-        logger.info(
-            "user %s logged out: %d OAuth tokens revoked, lab session ended", user.id, revoked
-        )
+        return
+    if settings.stop_on_logout:
+        record_stop(user, server=None)
+        db.session.commit()
+    logger.info("user %s logged out: %d OAuth tokens revoked, lab session ended", user.id, revoked)
 
 
 user_logged_out.connect(end_lab_session)

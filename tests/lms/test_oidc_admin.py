@@ -13,6 +13,8 @@ from joserfc.jwk import RSAKey
 from lms import create_app
 from lms.db import db
 from lms.hub import get_hub_client
+from lms.hub.accounting import record_start
+from lms.hub.models import LabSession
 from lms.oidc import services
 from lms.oidc.keys import KEY_FILE, KeyConfigError, load_key_text, parse_private_key
 from lms.oidc.models import OAuthClient, OAuthToken, digest
@@ -130,12 +132,15 @@ def test_portal_logout_revokes_tokens_and_ends_the_lab_session(client, login, ma
     fake = get_hub_client()
     fake.ensure_user(f"u{user.id}", {})
     list(fake.start_server(f"u{user.id}", "cpu-small"))
+    record_start(user, None, "cpu-small")
+    db.session.commit()
     client.post("/logout")
     assert db.session.scalars(db.select(OAuthToken)).one().revoked_at is not None
     reply = client.get("/oauth/userinfo", headers={"Authorization": f"Bearer {access}"})
     assert reply.status_code == 401
     assert fake.revoked_sessions == [f"u{user.id}"]
     assert fake.server_status(f"u{user.id}").state == "stopped"
+    assert db.session.scalars(db.select(LabSession)).one().stopped_at is not None
 
 
 def test_logout_still_works_when_the_hub_is_down(client, login, make_user):
