@@ -1,7 +1,7 @@
 """The portal as an OAuth2/OpenID Connect provider (JupyterHub logs in through it).
 
 ``register_oidc(app)`` adds the endpoints (``lms.oidc.views``), the ``flask oidc …``
-commands and the single-logout hook: when a user logs out of the portal, their OAuth
+and ``flask labs …`` commands and the single-logout hook: when a user logs out of the portal, their OAuth
 tokens are revoked (the hub's periodic ``refresh_user`` then fails and the hub session
 ends) and the hub is asked to revoke the user's hub tokens and stop their servers.
 """
@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 def register_oidc(app: Flask) -> None:
     from lms.extensions import csrf
+    from lms.hub.cli import labs_cli
     from lms.oidc.cli import oidc_cli
     from lms.oidc.keys import load_signing_key
     from lms.oidc.server import init_server
@@ -30,6 +31,7 @@ def register_oidc(app: Flask) -> None:
     app.register_blueprint(bp)
     csrf.exempt(issue_token)
     app.cli.add_command(oidc_cli)
+    app.cli.add_command(labs_cli)  # the labs' other commands; the hub client has no app hook
 
 
 def end_lab_session(sender: Any, user: Any = None, **_extra: Any) -> None:

@@ -138,3 +138,35 @@ def test_instructors_stop_their_learners_labs_but_others_cannot(learner, gpu_cou
     stop_lab(hub, teacher, learner, gpu_course)
     assert hub.server_status(f"u{learner.id}").state == "stopped"
     assert record_stop(learner) == 0  # already closed
+
+
+def test_quota_and_usage_commands(app, learner, gpu_course, make_org):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["labs", "set-quota", "--course", "dl201", "--gpu-hours", "12"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalars(db.select(GpuQuota)).one().gpu_hours == 12
+    backdate(record_start(learner, gpu_course, "gpu-full"), hours=2)
+    assert runner.invoke(args=["labs", "usage", "--course", "dl201"]).output.strip() == "2.00"
+    bad = runner.invoke(args=["labs", "set-quota", "--course", "nope", "--gpu-hours", "1"])
+    assert bad.exit_code == 1 and "Error:" in bad.output
+    both = runner.invoke(
+        args=[
+            "labs",
+            "set-quota",
+            "--course",
+            "dl201",
+            "--org",
+            make_org().slug,
+            "--gpu-hours",
+            "1",
+        ]
+    )
+    assert both.exit_code == 1
+
+
+def test_sync_command_closes_sessions_of_labs_the_hub_dropped(app, learner, gpu_course):
+    app.config["LMS_HUB_BACKEND"] = "fake"
+    record_start(learner, gpu_course, "cpu-small")
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["labs", "sync"])
+    assert result.exit_code == 0 and "1 lab sessions closed" in result.output
