@@ -162,3 +162,58 @@ def test_a_failed_dispatch_is_retried_by_the_sweeper(enrolled, published):
     backend.fail_dispatch = False
     assert sweep(now=utcnow() + timedelta(minutes=1)) == 1
     assert collect_once() == 1
+
+
+def test_an_instructor_sets_manual_points_and_it_is_audited(queued, published, make_user):
+    from lms.audit.models import AuditEvent
+    from lms.grading.review import set_manual_score
+
+    submission = queued()
+    collect_once()
+    row = submission.job.result
+    reflection = next(p for p in row.parts if p.kind == "manual")
+    instructor = make_user(role="instructor")
+    published.course.instructors.append(instructor)
+    set_manual_score(instructor, reflection, 2.0, "clear argument")
+    db.session.commit()
+    assert row.earned == 12.0 and row.score == 12.0
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "grade.manual"))
+    assert event.actor_id == instructor.id and event.details["new"] == 2.0
+
+
+def test_manual_points_are_checked_and_only_course_staff_may_set_them(queued, make_user):
+    from lms.errors import Forbidden, ValidationError
+    from lms.grading.review import set_manual_score
+
+    submission = queued()
+    collect_once()
+    reflection = next(p for p in submission.job.result.parts if p.kind == "manual")
+    with pytest.raises(ValidationError):
+        set_manual_score(None, reflection, 99.0)
+    with pytest.raises(Forbidden):
+        set_manual_score(make_user(role="instructor"), reflection, 1.0)
+
+
+def test_the_counted_grade_is_the_best_attempt(app, enrolled, published):
+    from lms.grading.review import assignment_grade
+
+    app.config["LMS_DOUBLE_SUBMIT_WINDOW_S"] = 0
+    learner = enrolled()
+    lab1 = current_assignment(published.course, LAB1)
+    for notebook in (solution_bytes(), release_bytes(lab1)):
+        submission = submit(learner, lab1, notebook)
+        db.session.commit()
+        dispatch_job(submission.job)
+    collect_once()
+    assert assignment_grade(learner, published.course, LAB1) == 10.0  # counts = "best"
+
+
+def test_feedback_release_is_idempotent(published, make_user):
+    from lms.grading.review import release_feedback
+
+    first = release_feedback(None, published.course, LAB1)
+    assert release_feedback(None, published.course, LAB1).id == first.id
+    from lms.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        release_feedback(make_user(), published.course, LAB1)
