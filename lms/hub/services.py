@@ -3,8 +3,8 @@ the hub user and groups, the start, and the usage record. Services flush, never 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -14,7 +14,9 @@ from lms.catalog.models import Course, Enrollment, EnrollmentStatus
 from lms.db import db
 from lms.errors import Forbidden
 from lms.hub.accounting import ProfileChoice, choose_profile, record_start, record_stop
-from lms.hub.base import HubClient, ProgressEvent
+from lms.hub.base import HubClient, LabFile, ProgressEvent
+from lms.hub.errors import LabFileExists
+from lms.hub.models import LabSession
 from lms.oidc.claims import hub_username, lab_groups
 
 
@@ -77,3 +79,48 @@ def stop_lab(hub: HubClient, actor: User, user: User, course: Course | None = No
         raise Forbidden(message=_l("You may not stop this lab."))
     hub.stop_server(hub_username(user))
     record_stop(user)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What ``place_files`` did: files written, and files left alone because the learner
+    already has them (the page asks before calling again with ``overwrite``)."""
+
+    placed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+
+def place_files(
+    hub: HubClient, user: User, files: Mapping[str, bytes], overwrite: frozenset[str] = frozenset()
+) -> Placement:
+    """Put assignment files (path → content) into ``user``'s running lab. Existing files are
+    kept unless their path is in ``overwrite``. Raises ``ServerNotRunning``, ``ContentsError``."""
+    result = Placement()
+    for path, content in files.items():
+        try:
+            hub.put_file(hub_username(user), path, content, overwrite=path in overwrite)
+        except LabFileExists:
+            result.kept.append(path)
+        else:
+            result.placed.append(path)
+    return result
+
+
+def pull_notebook(hub: HubClient, user: User, path: str) -> LabFile:
+    """The notebook at ``path`` in ``user``'s lab, for "submit from the lab". Raises
+    ``ServerNotRunning`` (the lab stopped since it was opened), ``LabFileMissing`` (renamed
+    or deleted), ``ContentsError``; nothing is submitted then."""
+    return hub.get_file(hub_username(user), path)
+
+
+def running_labs(actor: User, course: Course) -> list[LabSession]:
+    """Open lab sessions of ``course`` (instructors of the course and admins), oldest first.
+    Run ``sync_sessions`` first for an exact picture after culling."""
+    if actor.role != Role.ADMIN and actor not in course.instructors:
+        raise Forbidden(message=_l("Only the course's instructors see its labs."))
+    stmt = (
+        select(LabSession)
+        .where(LabSession.course_id == course.id, LabSession.stopped_at.is_(None))
+        .order_by(LabSession.started_at)
+    )
+    return list(db.session.scalars(stmt))

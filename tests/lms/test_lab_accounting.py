@@ -17,10 +17,10 @@ from lms.hub.accounting import (
     sync_sessions,
 )
 from lms.hub.base import RunningServer
-from lms.hub.errors import ProfileNotAllowed
+from lms.hub.errors import LabFileMissing, ProfileNotAllowed, ServerNotRunning
 from lms.hub.fake import FakeHubClient
 from lms.hub.models import GpuQuota, LabSession
-from lms.hub.services import start_lab, stop_lab
+from lms.hub.services import place_files, pull_notebook, running_labs, start_lab, stop_lab
 
 
 @pytest.fixture
@@ -170,3 +170,38 @@ def test_sync_command_closes_sessions_of_labs_the_hub_dropped(app, learner, gpu_
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["labs", "sync"])
     assert result.exit_code == 0 and "1 lab sessions closed" in result.output
+
+
+def test_assignment_files_never_overwrite_the_learners_work_without_asking(learner, gpu_course):
+    hub = FakeHubClient()
+    start_lab(hub, learner, gpu_course, "cpu-small")
+    first = place_files(hub, learner, {"dl201/lab1.ipynb": b"release", "dl201/data.csv": b"1"})
+    assert first.placed == ["dl201/lab1.ipynb", "dl201/data.csv"] and first.kept == []
+    hub.put_file(f"u{learner.id}", "dl201/lab1.ipynb", b"my work", overwrite=True)
+    again = place_files(hub, learner, {"dl201/lab1.ipynb": b"release v2"})
+    assert again.kept == ["dl201/lab1.ipynb"]
+    assert pull_notebook(hub, learner, "dl201/lab1.ipynb").content == b"my work"
+    asked = place_files(
+        hub, learner, {"dl201/lab1.ipynb": b"release v2"}, frozenset({"dl201/lab1.ipynb"})
+    )
+    assert asked.placed == ["dl201/lab1.ipynb"]
+
+
+def test_pulling_from_a_stopped_lab_or_a_renamed_notebook_is_a_clear_error(learner, gpu_course):
+    hub = FakeHubClient()
+    start_lab(hub, learner, gpu_course, "cpu-small")
+    with pytest.raises(LabFileMissing):
+        pull_notebook(hub, learner, "dl201/renamed.ipynb")
+    hub.stop_server(f"u{learner.id}")
+    with pytest.raises(ServerNotRunning):
+        pull_notebook(hub, learner, "dl201/lab1.ipynb")
+
+
+def test_instructors_see_the_running_labs_of_their_course(learner, gpu_course, make_user):
+    hub = FakeHubClient()
+    start_lab(hub, learner, gpu_course, "cpu-small")
+    teacher = make_user(role="instructor")
+    gpu_course.instructors.append(teacher)
+    assert [s.user_id for s in running_labs(teacher, gpu_course)] == [learner.id]
+    with pytest.raises(Forbidden):
+        running_labs(learner, gpu_course)
