@@ -216,19 +216,24 @@ def test_portal_prepares_a_user_who_never_logged_into_the_hub(stack: Stack):
 
 def test_lab_starts_and_files_go_in_and_out(stack: Stack, browser: requests.Session):
     from lms.accounts.models import User
+    from lms.catalog.models import Course
     from lms.db import db
     from lms.hub import get_hub_client
     from lms.hub.errors import LabFileExists, LabFileMissing, ProfileNotAllowed, ServerNotRunning
-    from lms.oidc.claims import lab_groups
+    from lms.hub.services import place_files, start_lab
 
     notebook = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     with stack.app.app_context():
         hub = get_hub_client()
-        hub.ensure_user(stack.username, lab_groups(db.session.get(User, stack.user_id)))
-        events = list(hub.start_server(stack.username, "cpu-small"))
-        assert events[-1].ready and events[-1].url == f"/user/{stack.username}/"
+        user = db.session.get(User, stack.user_id)
+        course = db.session.scalar(db.select(Course).where(Course.slug == "ml101"))
+        events = []
+        started = start_lab(hub, user, course, "cpu-small", on_progress=events.append)
+        db.session.commit()
+        assert events[-1].ready and started.url == f"/user/{stack.username}/"
         assert hub.server_status(stack.username).profile == "cpu-small"
-        hub.put_file(stack.username, "ml101/lab1.ipynb", json.dumps(notebook).encode())
+        placed = place_files(hub, user, {"ml101/lab1.ipynb": json.dumps(notebook).encode()})
+        assert placed.placed == ["ml101/lab1.ipynb"]
         hub.put_file(stack.username, "ml101/data.csv", b"x,y\n1,2\n")
         with pytest.raises(LabFileExists):
             hub.put_file(stack.username, "ml101/data.csv", b"clobber")
