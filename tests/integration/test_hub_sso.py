@@ -39,6 +39,7 @@ JUPYTERHUB = Path(os.environ.get("LMS_TEST_JUPYTERHUB") or BIN / "jupyterhub")
 HUB_CONFIG = ROOT / "deploy" / "dev" / "jupyterhub_config.py"
 CHP = ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
 PASSWORD = "Lab-login-2026!"
+CHROMIUM = "/usr/bin/chromium"
 
 if not JUPYTERHUB.exists():
     pytest.skip(f"jupyterhub is not installed ({JUPYTERHUB})", allow_module_level=True)
@@ -255,6 +256,43 @@ def test_lab_starts_and_files_go_in_and_out(stack: Stack, browser: requests.Sess
             hub.get_file(stack.username, "ml101/lab1.ipynb")
 
 
+@pytest.mark.browser
+def test_browser_signs_in_through_the_portal_and_jupyterlab_loads(stack: Stack, tmp_path: Path):
+    """Headless Chromium: open the lab URL, get sent to the portal's login form, sign in,
+    and land in a loaded JupyterLab (the server was started by the portal)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    from lms.accounts.services import register
+    from lms.catalog.models import Course, Enrollment
+    from lms.db import db
+    from lms.hub import get_hub_client
+    from lms.hub.services import start_lab
+
+    with stack.app.app_context():
+        user = register("browser@example.com", "Browser Learner", PASSWORD, "learner", None, None)
+        course = db.session.scalar(db.select(Course).where(Course.slug == "ml101"))
+        db.session.add(Enrollment(user=user, course=course))
+        db.session.commit()
+        started = start_lab(get_hub_client(), user, course, "cpu-small")
+        db.session.commit()
+    shots = Path(os.environ.get("LMS_SCREENSHOT_DIR") or tmp_path)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(f"{stack.hub_url}{started.url}lab", timeout=60_000)
+            assert page.url.startswith(f"{stack.portal_url}/login")
+            page.locator("input[name=email]").fill("browser@example.com")
+            page.locator("input[name=password]").fill(PASSWORD)
+            page.locator("form button[type=submit]").last.click()
+            page.wait_for_selector("#jp-main-dock-panel", timeout=90_000)
+            assert page.url.startswith(f"{stack.hub_url}{started.url}lab")
+            page.screenshot(path=str(shots / "jupyterlab.png"))
+        finally:
+            browser.close()
+
+
 def test_portal_logout_ends_the_lab_session(stack: Stack, browser: requests.Session):
     from lms.db import db
     from lms.oidc.models import OAuthToken
@@ -264,7 +302,9 @@ def test_portal_logout_ends_the_lab_session(stack: Stack, browser: requests.Sess
     page = browser.get(f"{stack.portal_url}/settings", timeout=10)
     browser.post(f"{stack.portal_url}/logout", data={"csrf_token": _csrf(page.text)}, timeout=30)
     with stack.app.app_context():
-        tokens = db.session.scalars(db.select(OAuthToken)).all()
+        tokens = db.session.scalars(
+            db.select(OAuthToken).where(OAuthToken.user_id == stack.user_id)
+        ).all()
         assert tokens and all(t.revoked_at is not None for t in tokens)
     assert stack.hub_api("GET", f"/users/{stack.username}/tokens").json()["api_tokens"] == []
     info = requests.get(f"{stack.portal_url}/oauth/userinfo", timeout=10,
