@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 STOP_GRACE_S = 10.0
 READY_TIMEOUT_S = 60.0
+HUB_CONFIG = ROOT / "deploy" / "dev" / "jupyterhub_config.py"
 
 
 @dataclass
@@ -56,10 +57,11 @@ def _flask(*args: str) -> list[str]:
 def prepare(env: dict[str, str]) -> None:
     """Migrate the database to head and load the demo data (both safe to repeat)."""
     (ROOT / "instance").mkdir(exist_ok=True)
-    for step, argv in (
-        ("database", _flask("db", "upgrade")),
-        ("demo data", _flask("demo", "load")),
-    ):
+    steps = [("database", _flask("db", "upgrade")), ("demo data", _flask("demo", "load"))]
+    if HUB_CONFIG.exists():
+        # Registers the hub as an OIDC client of the portal (idempotent; secrets under instance/).
+        steps.append(("lab sign-in", _flask("oidc", "ensure-hub-client")))
+    for step, argv in steps:
         print(f"==> {step}: {' '.join(argv[1:])}", flush=True)
         done = subprocess.run(argv, cwd=ROOT, env=env)
         if done.returncode != 0:
@@ -88,14 +90,13 @@ def parts(env: dict[str, str]) -> list[Part]:
         [str(BIN / "python"), "-m", "autograder", "worker", "--backend", "local"],
     )
     found = [portal, worker]
-    hub_config = ROOT / "deploy" / "dev" / "jupyterhub_config.py"
-    if hub_config.exists():
+    if HUB_CONFIG.exists():
         hub_dir = ROOT / "instance" / "hub"
         hub_dir.mkdir(parents=True, exist_ok=True)
         found.append(
             Part(
                 "jupyterhub",
-                [str(BIN / "jupyterhub"), "-f", str(hub_config)],
+                [str(BIN / "jupyterhub"), "-f", str(HUB_CONFIG)],
                 ready_url="http://127.0.0.1:8000/hub/health",
                 public_url="http://127.0.0.1:8000",
             )
