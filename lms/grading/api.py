@@ -50,6 +50,9 @@ def create_submission(slug: str, name: str) -> Any:
 
 
 def _notebook_upload() -> bytes:
+    limit = setting("LMS_MAX_SUBMISSION_BYTES")
+    # Refuse oversized bodies before werkzeug parses them (413, answered as JSON).
+    request.max_content_length = limit + 64 * 1024
     if not request.mimetype.startswith("multipart/form-data"):
         raise DomainError(
             "unsupported_media_type",
@@ -61,7 +64,6 @@ def _notebook_upload() -> bytes:
         raise ValidationError(
             "notebook_missing", _l("Attach the notebook in the field 'notebook'."), "notebook"
         )
-    limit = setting("LMS_MAX_SUBMISSION_BYTES")
     data = upload.stream.read(limit + 1)  # never more than the limit in memory
     if not data:
         raise ValidationError("notebook_empty", _l("The uploaded file is empty."), "notebook")

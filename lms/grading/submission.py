@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
@@ -126,6 +126,15 @@ def _active_enrollment(actor: User, course: Course) -> Enrollment:
     )
     if enrollment is None or enrollment.status != EnrollmentStatus.ACTIVE:
         raise Forbidden("not_enrolled", _l("You are not enrolled in this course."))
+    # One submission at a time per learner and course: a no-op UPDATE takes the row lock
+    # (PostgreSQL) or the write lock (SQLite) until commit, so the double-click and attempt
+    # checks below see a concurrent click's committed submission.
+    db.session.execute(
+        update(Enrollment)
+        .where(Enrollment.id == enrollment.id)
+        .values(status=Enrollment.status)
+        .execution_options(synchronize_session=False)
+    )
     return enrollment
 
 

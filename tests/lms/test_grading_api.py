@@ -170,3 +170,27 @@ def test_list_assignments_shows_deadlines_and_attempts(client, enrolled, post, m
     assert lab1["name"] == LAB1 and lab1["attempts_used"] == 1 and lab1["due_at"]
     anonymous = client.get("/api/v1/courses/ai-foundations/assignments").json
     assert anonymous["items"][0]["due_at"] is None  # relative schedule: per cohort
+
+
+def test_a_huge_body_is_refused_before_it_is_parsed(app, enrolled, post):
+    app.config["LMS_MAX_SUBMISSION_BYTES"] = 1000
+    response = post(enrolled(), b"x" * 200_000)
+    assert response.status_code == 413 and response.json["error"]["code"] == "too_large"
+
+
+def test_two_simultaneous_clicks_make_one_submission(app, enrolled, make_token, bearer):
+    from concurrent.futures import ThreadPoolExecutor
+
+    headers = bearer(make_token(enrolled()))
+
+    def click(_: int) -> dict:
+        body = {"notebook": (io.BytesIO(solution_bytes()), "python_numpy.ipynb")}
+        with app.app_context():  # a thread of its own, like a second server worker
+            response = app.test_client().post(URL, data=body, headers=headers)
+        assert response.status_code == 202, response.json
+        return response.json
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(click, range(4)))
+    assert len({a["id"] for a in answers}) == 1
+    assert db.session.query(Submission).count() == 1
