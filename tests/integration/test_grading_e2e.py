@@ -2,8 +2,9 @@
 through the API, and see the right scores arrive from a REAL grading worker.
 
 The worker is ``python -m autograder worker --backend local`` (sandboxed executor) reading the
-spool the portal writes; the collector is ``flask --app lms grading collect``, a second
-subprocess against the same database. Both are real processes, as on the one-machine runner.
+spool the portal writes — and, with ``LMS_TEST_REDIS_URL``, the same story with
+``--backend celery`` and ``LMS_GRADING_BACKEND=celery``; the collector is
+``flask --app lms grading collect``, a second subprocess against the same database. Both are real processes, as on the one-machine runner.
 Skips, with the reason, when the sandbox is unavailable here. Runs on SQLite, or in a fresh
 schema of ``LMS_TEST_DATABASE_URL`` (dropped afterwards).
 """
@@ -56,7 +57,7 @@ def _sandbox_problem() -> str | None:
     return None if check.returncode == 0 else (check.stdout + check.stderr).strip()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     pg_url = os.environ.get("LMS_TEST_DATABASE_URL")
     if not pg_url:
@@ -75,18 +76,52 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(scope="module")
-def env(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "")
+# Only the keys grading uses: other suites may share the Redis test database.
+_CELERY_KEYS = ("autograder:*", "celery-task-meta-*", "cpu", "gpu", "unacked*", "_kombu.binding*")
+
+
+def _empty_redis() -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    for pattern in _CELERY_KEYS:
+        keys = list(client.scan_iter(match=pattern, count=1000))
+        if keys:
+            client.delete(*keys)
+
+
+@pytest.fixture(params=["local", "celery"])
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The dispatch backend under test; Celery needs LMS_TEST_REDIS_URL (its keys are
+    deleted from that database before and after)."""
+    if request.param == "celery":
+        if not REDIS_URL:
+            pytest.skip("LMS_TEST_REDIS_URL is not set: no Redis for the Celery backend")
+        _empty_redis()
+        yield "celery"
+        _empty_redis()
+        return
+    yield "local"
+
+
+@pytest.fixture
+def env(database_url: str, backend: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Environment shared by the portal, the collector and the worker."""
     problem = _sandbox_problem()
     if problem:
         pytest.skip(f"the grading sandbox is unavailable here: {problem}")
     root = tmp_path_factory.mktemp("e2e")
-    return {
+    celery = (
+        {"AUTOGRADER_BROKER_URL": REDIS_URL, "AUTOGRADER_RESULT_BACKEND": REDIS_URL,
+         "AUTOGRADER_RESULT_STORE_URL": REDIS_URL}
+        if backend == "celery" else {}
+    )  # fmt: skip
+    return celery | {
         "LMS_DATABASE_URL": database_url,
         "LMS_INSTANCE_PATH": str(root / "instance"),
         "LMS_BLOB_DIR": str(root / "blobs"),
-        "LMS_GRADING_BACKEND": "local",
+        "LMS_GRADING_BACKEND": backend,
         "LMS_GRADING_SPOOL_DIR": str(root / "spool"),
         "AUTOGRADER_SPOOL_DIR": str(root / "spool"),
         "AUTOGRADER_WORK_DIR": str(root / "work"),
@@ -115,12 +150,14 @@ def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
 
 
 @pytest.fixture
-def processes(env: dict[str, str], tmp_path: Path) -> Iterator[dict[str, subprocess.Popen]]:
+def processes(
+    env: dict[str, str], backend: str, tmp_path: Path
+) -> Iterator[dict[str, subprocess.Popen]]:
     """The grading worker and the collector, stopped with SIGTERM afterwards."""
     bin_dir = Path(sys.executable).parent
     running = {
         "worker": _start(
-            [sys.executable, "-m", "autograder", "worker", "--backend", "local",
+            [sys.executable, "-m", "autograder", "worker", "--backend", backend,
              "--queues", "cpu", "--concurrency", "2"],
             env, tmp_path / "worker.log",
         ),
