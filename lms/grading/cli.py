@@ -65,10 +65,15 @@ def run_collector(poll_s: float, sweep_every_s: float, once: bool = False) -> in
 @click.option("--once", is_flag=True, help="one round, then exit")
 def collect_command(poll_s: float | None, sweep_every_s: float, once: bool) -> None:
     """Record grading results as they arrive and re-dispatch lost jobs (runs until SIGTERM)."""
+    from lms.grading.backends import get_backend
     from lms.grading.settings import setting
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    poll = poll_s if poll_s is not None else setting("LMS_GRADING_POLL_S")
+    try:
+        get_backend()
+        poll = poll_s if poll_s is not None else setting("LMS_GRADING_POLL_S")
+    except ValueError as exc:  # a bad setting: say which, no traceback
+        raise click.ClickException(str(exc)) from None
     click.echo(f"collecting grading results (backend {setting('LMS_GRADING_BACKEND')})", err=True)
     recorded = run_collector(poll, sweep_every_s, once=once)
     click.echo(f"recorded {recorded} result(s)", err=True)

@@ -217,3 +217,19 @@ def test_feedback_release_is_idempotent(published, make_user):
 
     with pytest.raises(Forbidden):
         release_feedback(make_user(), published.course, LAB1)
+
+
+def test_an_unknown_backend_is_named_in_the_error(app):
+    app.config["LMS_GRADING_BACKEND"] = "carrier-pigeon"
+    app.extensions.pop("lms_grading_backend", None)
+    result = app.test_cli_runner().invoke(args=["grading", "collect", "--once"])
+    assert result.exit_code == 1
+    assert "LMS_GRADING_BACKEND must be one of celery, fake, local" in result.output
+
+
+def test_collect_once_from_the_command_line_records_results(app, queued):
+    submission = queued()
+    result = app.test_cli_runner().invoke(args=["grading", "collect", "--once"])
+    assert result.exit_code == 0 and "recorded 1 result(s)" in result.output
+    db.session.expire_all()
+    assert submission.job.status == JobStatus.GRADED
