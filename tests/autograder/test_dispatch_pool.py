@@ -235,3 +235,18 @@ def test_broken_spool_worker_leaves_its_jobs_queued(
     assert read_result(spool, "kept") is None
     queued = json.loads((spool / "incoming" / "cpu" / "kept.json").read_text())
     assert queued["attempt"] == 1
+
+
+PINNED = (
+    "import os\n"
+    "if os.environ.get('CUDA_VISIBLE_DEVICES') == '7':\n"
+    "    def double(x):\n"
+    "        return 2 * x\n"
+)
+
+
+def test_gpu_job_runs_on_a_worker_pinned_to_its_slot(make_job: Callable[..., Job]) -> None:
+    jobs = [make_job("on-gpu", PINNED, resource_class="gpu"), make_job("on-cpu", PINNED)]
+    results = _run(LocalPool(1, gpu_slots=["7"]), jobs)
+    assert results["on-gpu"].status == "graded" and results["on-gpu"].earned == 1.0
+    assert results["on-cpu"].earned == 0.0  # CPU workers see no GPU
