@@ -43,7 +43,7 @@ class SpoolWorker:
         executor_name: str | None = None,
         queues: tuple[str, ...] = QUEUES,
         lease_s: float = DEFAULT_LEASE_S,
-        poll_s: float = 0.1,
+        poll_s: float = 0.05,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         gpu_slots: list[str] | None = None,
     ) -> None:
