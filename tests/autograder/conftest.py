@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ag_support import FILES
+from tests.autograder.ag_support import FILES
 
 from autograder.contract import Job, Limits
 

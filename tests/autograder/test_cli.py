@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from ag_support import InProcessExecutor, answer, release_notebook
+from tests.autograder.ag_support import InProcessExecutor, answer, release_notebook
 
 from autograder import cli
 from autograder.contract import Result

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from ag_support import FILES, InProcessExecutor, answer, release_notebook
+from tests.autograder.ag_support import FILES, InProcessExecutor, answer, release_notebook
 
 from autograder.batch import autograde
 from autograder.contract import Result

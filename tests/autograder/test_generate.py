@@ -6,7 +6,7 @@ import json
 import shutil
 
 import pytest
-from ag_support import FILES, NBGRADER_FILES
+from tests.autograder.ag_support import FILES, NBGRADER_FILES
 
 from autograder.course_dir import CourseError
 from autograder.template import generate, load_template

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from ag_support import InProcessExecutor, answer, release_notebook
+from tests.autograder.ag_support import InProcessExecutor, answer, release_notebook
 
 from autograder.execute import CellRun
 from autograder.grading import grade

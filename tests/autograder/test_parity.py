@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from ag_support import FILES, NBGRADER_FILES, answer, release_notebook
+from tests.autograder.ag_support import FILES, NBGRADER_FILES, answer, release_notebook
 
 from autograder.batch import autograde
 from autograder.course_dir import nbgrader_config
