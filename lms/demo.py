@@ -7,7 +7,9 @@ are for a local demo only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import click
@@ -219,10 +221,20 @@ ACCOUNTS = [
 
 
 @demo_cli.command("load")
+@click.option(
+    "--courses",
+    "courses_dir",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="Also publish every course package in this folder (e.g. courses/) as the demo "
+    "instructor, with an open cohort, and enrol the demo learner in the first one.",
+)
 @domain_errors_exit
-def load_command() -> None:
+def load_command(courses_dir: str | None) -> None:
     """Load the demo data (idempotent) and print the demo accounts."""
     created = load_demo()
+    if courses_dir:
+        created += load_starter_courses(Path(courses_dir), echo=click.echo)
     db.session.commit()
     click.echo(f"Demo data ready ({created} new objects).")
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
@@ -349,3 +361,33 @@ def _items(course: Course) -> list:
 
     stmt = select(CourseItem).where(CourseItem.course_id == course.id).order_by(CourseItem.position)
     return list(db.session.scalars(stmt))
+
+
+def load_starter_courses(folder: Path, echo: Callable[[str], Any] = print) -> int:
+    """Publish each course package under ``folder`` as the demo instructor (unchanged
+    packages are no-ops), give each an open cohort, and enrol the demo learner in the entry
+    course (the one without prerequisites) so a lab can be submitted at once. Flushes."""
+    from lms.publishing.services import publish
+
+    instructor = get_user_by_email("instructor@demo.local")
+    learner = get_user_by_email("learner@demo.local")
+    created = 0
+    for path in sorted(p.parent for p in folder.glob("*/course.toml")):
+        version, is_new = publish(instructor, path)
+        course = version.course
+        echo(f"  course {course.slug}: version {version.number}{' (new)' if is_new else ''}")
+        created += int(is_new)
+        if not course.cohorts:
+            start = date.today() - timedelta(days=7)
+            create_cohort(None, course, "2026-가을", start, start + timedelta(weeks=12), 60)
+            created += 1
+        entry = not course.prerequisites
+        enrolled = db.session.scalar(
+            select(Enrollment.id).where(
+                Enrollment.user_id == learner.id, Enrollment.course_id == course.id
+            )
+        )
+        if entry and enrolled is None:
+            enroll(learner, learner, course, course.cohorts[0])
+            created += 1
+    return created

@@ -2,8 +2,8 @@
 
 Prepares the instance (database migrated to head, demo data loaded — both idempotent), then
 starts every part of the one-machine form as a child process: the portal (gunicorn on
-127.0.0.1:5000), the grading worker (local spool, sandboxed), and JupyterHub when its dev
-configuration is present. It prints the URLs and the demo accounts, and on Ctrl-C (or when any
+127.0.0.1:5000), the sandboxed grading worker (local spool) with its result collector, and
+JupyterHub when its dev configuration is present. It prints the URLs and the demo accounts, and on Ctrl-C (or when any
 part dies) stops all of them: SIGTERM to each process group, SIGKILL after a grace period.
 
 Every setting comes from the environment with the same defaults the parts use; see README.md.
@@ -45,6 +45,8 @@ def _env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("LMS_BASE_URL", "http://127.0.0.1:5000")
     env.setdefault("AUTOGRADER_SPOOL_DIR", str(ROOT / "instance" / "spool"))
+    # The portal's side of the same spool: submissions go in, results come out.
+    env.setdefault("LMS_GRADING_SPOOL_DIR", env["AUTOGRADER_SPOOL_DIR"])
     env["PATH"] = f"{BIN}{os.pathsep}{ROOT / 'node_modules' / '.bin'}{os.pathsep}{env['PATH']}"
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -57,7 +59,10 @@ def _flask(*args: str) -> list[str]:
 def prepare(env: dict[str, str]) -> None:
     """Migrate the database to head and load the demo data (both safe to repeat)."""
     (ROOT / "instance").mkdir(exist_ok=True)
-    steps = [("database", _flask("db", "upgrade")), ("demo data", _flask("demo", "load"))]
+    steps = [
+        ("database", _flask("db", "upgrade")),
+        ("demo data", _flask("demo", "load", "--courses", str(ROOT / "courses"))),
+    ]
     if HUB_CONFIG.exists():
         # Registers the hub as an OIDC client of the portal (idempotent; secrets under instance/).
         steps.append(("lab sign-in", _flask("oidc", "ensure-hub-client")))
@@ -89,7 +94,9 @@ def parts(env: dict[str, str]) -> list[Part]:
         "grader",
         [str(BIN / "python"), "-m", "autograder", "worker", "--backend", "local"],
     )
-    found = [portal, worker]
+    # Records the worker's results in the portal's database (the portal is its only writer).
+    collector = Part("collector", _flask("grading", "collect"))
+    found = [portal, worker, collector]
     if HUB_CONFIG.exists():
         hub_dir = ROOT / "instance" / "hub"
         hub_dir.mkdir(parents=True, exist_ok=True)
