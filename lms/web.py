@@ -47,6 +47,8 @@ PAGE_MODULES = (
     "lms.orgs.views",
     "lms.admin.views",
     "lms.admin.catalog_views",
+    "lms.grading.views",
+    "lms.grading.staff_views",
 )
 
 #: Sent on every response. No inline script or style anywhere, so 'self' is enough.
