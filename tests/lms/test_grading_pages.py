@@ -156,3 +156,14 @@ def test_hidden_tests_show_pass_fail_only_until_release(client, learner, publish
     db.session.commit()
     after = client.get(f"/submissions/{submission.id}/status.json").json
     assert "earned" in {t["cell_id"]: t for t in after["tests"]}[hidden[0].cell_id]
+
+
+def test_the_course_page_links_an_enrolled_learner_to_the_assignments(client, learner):
+    html = client.get("/courses/ai-foundations").get_data(as_text=True)
+    assert 'href="/courses/ai-foundations/assignments"' in html
+    listing = client.get("/courses/ai-foundations/assignments").get_data(as_text=True)
+    assert f'href="{PAGE}"' in listing
+
+
+def test_an_unknown_assignment_is_a_404_page(client, learner):
+    assert client.get("/courses/ai-foundations/assignments/nope").status_code == 404
