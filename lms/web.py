@@ -49,6 +49,7 @@ PAGE_MODULES = (
     "lms.admin.catalog_views",
     "lms.grading.views",
     "lms.grading.staff_views",
+    "lms.grading.review_views",
 )
 
 #: Sent on every response. No inline script or style anywhere, so 'self' is enough.

@@ -7,7 +7,8 @@ import uuid
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField
+from wtforms import FloatField, HiddenField, TextAreaField
+from wtforms.validators import Optional
 
 
 def new_idempotency_key() -> str:
@@ -25,3 +26,34 @@ class SubmitForm(FlaskForm):
         render_kw={"accept": ".ipynb,application/x-ipynb+json,application/json"},
     )
     idempotency_key = HiddenField(default=new_idempotency_key)
+
+
+class ManualScoreForm(FlaskForm):
+    """Points for one result cell: a manually graded cell's points, or an override of an
+    autograded cell (then the reason is mandatory). Empty points remove the manual points."""
+
+    points = FloatField(_l("Points"), validators=[Optional()])
+    comment = TextAreaField(_l("Comment (the learner sees it after release)"))
+
+    def check_override(self, autograded: bool) -> bool:
+        """An override of an autograded cell needs a reason; True when the form is fine."""
+        if autograded and self.points.data is not None and not (self.comment.data or "").strip():
+            self.comment.errors = [str(_l("Give the reason for overriding the automatic score."))]
+            return False
+        return True
+
+
+class ActionForm(FlaskForm):
+    """A button that only needs the CSRF token (mark reviewed, release feedback)."""
+
+
+def score_forms(submission) -> dict[int, ManualScoreForm]:
+    """One form per cell of the latest result, prefixed by the part id (unique field ids on
+    the page), filled with the current manual points and comment."""
+    result = submission.job.result if submission.job is not None else None
+    forms = {}
+    for part in result.parts if result is not None else []:
+        form = ManualScoreForm(formdata=None, prefix=f"part{part.id}")
+        form.points.data, form.comment.data = part.manual_earned, part.manual_comment
+        forms[part.id] = form
+    return forms

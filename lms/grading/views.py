@@ -26,7 +26,7 @@ from lms.db import db
 from lms.errors import DomainError
 from lms.extensions import csrf
 from lms.grading.access import get_submission, is_feedback_released, submission_json
-from lms.grading.forms import SubmitForm
+from lms.grading.forms import SubmitForm, score_forms
 from lms.grading.models import JobStatus, Submission
 from lms.grading.results import dispatch_job, status_of
 from lms.grading.review import assignment_grade
@@ -182,6 +182,7 @@ def _too_large(limit: int) -> Any:
 def _submission_context(submission: Submission) -> dict[str, Any]:
     data = submission_json(me(), submission)
     course = db.session.get(Course, submission.course_id)
+    staff = can_manage_course(me(), course)
     return {
         "submission": submission,
         "data": data,
@@ -189,6 +190,8 @@ def _submission_context(submission: Submission) -> dict[str, Any]:
         "is_staff": submission.user_id != me().id,
         "released": is_feedback_released(submission),
         "final": data["status"] in FINAL_STATUSES,
+        "can_grade": staff,
+        "score_forms": score_forms(submission) if staff else {},
     }
 
 
