@@ -113,3 +113,15 @@ def render_notebook(data: bytes) -> str:
         message = escape(_("This notebook cannot be displayed."))
         return f"<!doctype html><meta charset='utf-8'><p>{message}</p>"
     return f"<!doctype html><html><head><meta charset='utf-8'></head><body>{body}</body></html>"
+
+
+@bp.get("/teach/courses/<slug>/assignments/<name>/analytics")
+@login_required
+def analytics(slug: str, name: str) -> ResponseReturnValue:
+    """Score distribution and per-test failure shares of one assignment, as SVG charts."""
+    from lms.grading.analytics import assignment_analytics
+    from lms.publishing.services import current_assignment
+
+    course = _managed_course(slug)
+    stats = assignment_analytics(course, current_assignment(course, name))
+    return render_template("grading/analytics.html", course=course, stats=stats)
