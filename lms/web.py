@@ -50,6 +50,7 @@ PAGE_MODULES = (
     "lms.grading.views",
     "lms.grading.staff_views",
     "lms.grading.review_views",
+    "lms.publishing.views",
 )
 
 #: Sent on every response. No inline script or style anywhere, so 'self' is enough.
