@@ -18,7 +18,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """
     from lms import cli, errors
     from lms.config import Settings
-    from lms.db import check_schema_current
+    from lms.db import check_schema_current, enforce_sqlite_foreign_keys
     from lms.extensions import babel, csrf, db, limiter, load_models, login_manager, migrate
     from lms.i18n import select_locale
 
@@ -32,6 +32,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     load_models()
     db.init_app(app)
+    with app.app_context():
+        enforce_sqlite_foreign_keys(db.engine)
     migrate.init_app(app, db)
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -69,8 +69,17 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
-@event.listens_for(Engine, "connect")
-def _enforce_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+def enforce_sqlite_foreign_keys(engine: Engine) -> None:
+    """Make every new connection of the portal's ``engine`` enforce foreign keys on SQLite.
+
+    Registered on the portal's own engine only, never process-wide: other SQLite users in the
+    same process (nbgrader's gradebook) break under ``foreign_keys=ON``.
+    """
+    if not event.contains(engine, "connect", _foreign_keys_on):
+        event.listen(engine, "connect", _foreign_keys_on)
+
+
+def _foreign_keys_on(dbapi_connection: Any, _record: Any) -> None:
     # SQLite ignores foreign keys unless every connection asks for them.
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()

@@ -78,8 +78,8 @@ def _check_may_publish(actor: User | None, course: Course | None) -> None:
     raise Forbidden("cannot_publish", _l("You may not publish this course."))
 
 
-# nbgrader's gradebook breaks under the portal's process-wide "PRAGMA foreign_keys=ON"
-# (its rows reference an empty course id), so generate runs in a child interpreter; one child
+# generate runs in a child interpreter: nbgrader changes the working directory and keeps
+# process-global traitlets state, which must not leak into a portal worker; one child
 # releases every assignment so nbgrader is imported once.
 _GENERATE = """
 import sys

@@ -81,6 +81,16 @@ def test_foreign_keys_are_enforced(app):
         conn.execute(text("INSERT INTO departments (org_id, name) VALUES (999, 'ghost')"))
 
 
+def test_other_sqlite_users_in_the_process_keep_their_own_setting(app, tmp_path):
+    # nbgrader's gradebook shares the grading/publishing process and breaks under FK=ON.
+    from sqlalchemy import create_engine
+
+    other = create_engine(f"sqlite:///{tmp_path / 'gradebook.db'}")
+    with other.connect() as conn:
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 0
+    other.dispose()
+
+
 @pytest.mark.slow
 def test_flask_db_upgrade_then_cli_from_a_shell(tmp_path):
     env = {**os.environ, "LMS_INSTANCE_PATH": str(tmp_path), "LMS_LOG_LEVEL": "WARNING"}
