@@ -7,8 +7,16 @@ import uuid
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import FloatField, HiddenField, TextAreaField
-from wtforms.validators import Optional
+from wtforms import (
+    DateTimeLocalField,
+    EmailField,
+    FloatField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
 
 
 def new_idempotency_key() -> str:
@@ -41,6 +49,19 @@ class ManualScoreForm(FlaskForm):
             self.comment.errors = [str(_l("Give the reason for overriding the automatic score."))]
             return False
         return True
+
+
+class ExtensionForm(FlaskForm):
+    """A personal due date for one learner and assignment (replaces an earlier one)."""
+
+    assignment = SelectField(_l("Assignment"))
+    email = EmailField(_l("Learner's e-mail"), validators=[DataRequired(), Length(max=254)])
+    due_at = DateTimeLocalField(
+        _l("New due date (your time zone)"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[DataRequired(_l("Enter the new due date and time."))],
+    )
+    reason = StringField(_l("Reason"), validators=[Length(max=500)])
 
 
 class ActionForm(FlaskForm):

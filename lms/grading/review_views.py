@@ -9,19 +9,22 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_required
+from sqlalchemy import select
 
-from lms.catalog.models import Course
+from lms.accounts.models import User
+from lms.catalog.models import Course, Enrollment
 from lms.catalog.services import can_manage_course
 from lms.db import db
 from lms.errors import DomainError
 from lms.grading.access import get_submission
-from lms.grading.forms import ActionForm, ManualScoreForm, score_forms
+from lms.grading.forms import ActionForm, ExtensionForm, ManualScoreForm, score_forms
 from lms.grading.models import ResultPart, Submission
 from lms.grading.review import mark_reviewed, release_feedback, set_manual_score
-from lms.grading.staff_views import _managed_course
+from lms.grading.staff_views import gradebook_page, managed_course
+from lms.grading.submission import grant_extension
 from lms.grading.views import _submission_context
-from lms.publishing.services import current_assignment
-from lms.web import me, show_error
+from lms.publishing.services import current_assignment, current_version
+from lms.web import me, show_error, user_timezone
 
 bp = Blueprint("review", __name__, template_folder="templates")
 
@@ -91,7 +94,7 @@ def release_to_learner(submission_id: int) -> ResponseReturnValue:
 @login_required
 def release_assignment(slug: str, name: str) -> ResponseReturnValue:
     """Release an assignment's feedback to every learner of the course."""
-    course = _managed_course(slug)
+    course = managed_course(slug)
     assignment = current_assignment(course, name)
     if not ActionForm().validate_on_submit():
         abort(400)
@@ -99,3 +102,32 @@ def release_assignment(slug: str, name: str) -> ResponseReturnValue:
     db.session.commit()
     flash(_("Feedback for %(name)s released to all learners.", name=assignment.name), "success")
     return redirect(url_for("gradebook.gradebook", slug=course.slug))
+
+
+@bp.post("/teach/courses/<slug>/extensions")
+@login_required
+def extension(slug: str) -> ResponseReturnValue:
+    """Give one enrolled learner a personal due date (entered in the viewer's time zone)."""
+    course = managed_course(slug)
+    form = ExtensionForm()
+    version = current_version(course)
+    form.assignment.choices = [(a.name, a.name) for a in version.assignments] if version else []
+    if not form.validate_on_submit():
+        return gradebook_page(course, form, 422)
+    learner = _enrolled_learner(course, form.email.data)
+    if learner is None:
+        form.email.errors = [_("No learner with this e-mail is enrolled in this course.")]
+        return gradebook_page(course, form, 422)
+    due = form.due_at.data.replace(tzinfo=user_timezone())
+    grant_extension(me(), course, form.assignment.data, learner, due, form.reason.data or "")
+    db.session.commit()
+    flash(_("Extension saved."), "success")
+    return redirect(url_for("gradebook.gradebook", slug=course.slug))
+
+
+def _enrolled_learner(course: Course, email: str) -> User | None:
+    return db.session.scalar(
+        select(User)
+        .join(Enrollment, Enrollment.user_id == User.id)
+        .where(Enrollment.course_id == course.id, User.email == email.strip().lower())
+    )

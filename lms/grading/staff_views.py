@@ -35,7 +35,8 @@ NOTEBOOK_CSP = (
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _managed_course(slug: str) -> Course:
+def managed_course(slug: str) -> Course:
+    """The course ``slug`` if the signed-in user manages it (else 404 or 403)."""
     course = get_course(me(), slug)
     if not can_manage_course(me(), course):
         abort(403)
@@ -54,10 +55,19 @@ def _filters(course: Course) -> tuple[int | None, str | None]:
 @login_required
 def gradebook(slug: str) -> ResponseReturnValue:
     """Learners × assignments with the counted grade and status per cell."""
-    course = _managed_course(slug)
+    return gradebook_page(managed_course(slug))
+
+
+def gradebook_page(course: Course, extension_form=None, status_code: int = 200):
+    """The gradebook page (also re-rendered by the extension form with its errors)."""
+    from lms.grading.forms import ExtensionForm
+
     cohort_id, status = _filters(course)
     book = build_gradebook(course, cohort_id, status)
-    return render_template(
+    if extension_form is None:
+        extension_form = ExtensionForm(formdata=None)
+        extension_form.assignment.choices = [(a.name, a.name) for a in book.assignments]
+    page = render_template(
         "grading/gradebook.html",
         book=book,
         course=course,
@@ -65,14 +75,16 @@ def gradebook(slug: str) -> ResponseReturnValue:
         status=status,
         statuses=FILTER_STATUSES,
         export_args={k: v for k, v in (("cohort", cohort_id), ("status", status)) if v},
+        extension_form=extension_form,
     )
+    return page, status_code
 
 
 @bp.get("/teach/courses/<slug>/gradebook.<fmt>")
 @login_required
 def export(slug: str, fmt: str) -> Response:
     """The (filtered) gradebook as CSV or XLSX."""
-    course = _managed_course(slug)
+    course = managed_course(slug)
     book = build_gradebook(course, *_filters(course))
     name = f"{course.slug}-grades.{fmt}"
     if fmt == "csv":
@@ -122,6 +134,6 @@ def analytics(slug: str, name: str) -> ResponseReturnValue:
     from lms.grading.analytics import assignment_analytics
     from lms.publishing.services import current_assignment
 
-    course = _managed_course(slug)
+    course = managed_course(slug)
     stats = assignment_analytics(course, current_assignment(course, name))
     return render_template("grading/analytics.html", course=course, stats=stats)

@@ -143,3 +143,39 @@ def test_mark_reviewed_clears_the_flag(client, login, instructor, graded):
     assert client.post(f"/submissions/{graded.id}/reviewed").status_code == 302
     db.session.refresh(graded.job.result)
     assert graded.job.result.needs_review is False and _actions("grade.reviewed")
+
+
+def test_an_extension_is_entered_in_the_instructors_time_zone(
+    client, login, instructor, published, enrolled
+):
+    from datetime import UTC, datetime
+
+    from lms.grading.models import Extension
+
+    learner = enrolled()
+    login(client, instructor)
+    assert 'data-testid="extension-box"' in client.get(
+        "/teach/courses/ai-foundations/gradebook"
+    ).get_data(as_text=True)
+    data = {
+        "assignment": LAB1,
+        "email": learner.email,
+        "due_at": "2026-12-24T18:00",
+        "reason": "병가",
+    }
+    assert client.post("/teach/courses/ai-foundations/extensions", data=data).status_code == 302
+    extension = db.session.scalars(select(Extension)).one()
+    due = extension.due_at if extension.due_at.tzinfo else extension.due_at.replace(tzinfo=UTC)
+    assert due == datetime(2026, 12, 24, 9, 0, tzinfo=UTC)  # 18:00 in Seoul
+    assert _actions("assignment.extension")
+
+
+def test_an_extension_for_someone_not_enrolled_is_refused(client, login, instructor, make_user):
+    login(client, instructor)
+    data = {"assignment": LAB1, "email": make_user().email, "due_at": "2026-12-24T18:00"}
+    response = client.post("/teach/courses/ai-foundations/extensions", data=data)
+    assert response.status_code == 422 and 'class="field-error"' in response.get_data(as_text=True)
+    bad_date = client.post(
+        "/teach/courses/ai-foundations/extensions", data=data | {"due_at": "tomorrow"}
+    )
+    assert bad_date.status_code == 422
