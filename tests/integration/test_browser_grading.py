@@ -168,3 +168,7 @@ def test_learner_sees_the_result_without_reload_and_instructor_opens_the_gradebo
     row = teacher.locator('tr[data-learner="learner@demo.local"]')
     assert "10.0" in row.locator(f'td[data-assignment="{LAB1}"]').inner_text()
     teacher.screenshot(path=str(shots / "gradebook-desktop-ko.png"), full_page=True)
+    teacher.get_by_test_id(f"analytics-{LAB1}").click()
+    assert teacher.get_by_test_id("histogram").is_visible()
+    assert teacher.get_by_test_id("failures").is_visible()
+    teacher.screenshot(path=str(shots / "analytics-desktop-ko.png"), full_page=True)
