@@ -50,6 +50,10 @@ def preimport(extra: str) -> list[str]:
 def main(sock_fd: int) -> int:
     from autograder.sandbox import PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, prctl
 
+    # An ignored SIGINT is inherited across exec (Celery's pool children ignore it); the
+    # kernels forked from here are interrupted with SIGINT when a cell times out, so restore
+    # Python's default handler whatever the parent did.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a job are reaped here, not by the host init
     loaded = preimport(os.environ.get("AUTOGRADER_PREIMPORT", ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,22 @@ def test_configured_modules_are_preimported_and_missing_ones_tolerated(workdir):
         )
         assert executor.hello["preimported"] == ["numpy", "pandas", "sqlite3"]
     assert stdout(ex.cells[0]) == "True\n"
+
+
+def test_a_zygote_started_with_sigint_ignored_still_interrupts_a_runaway_cell(workdir):
+    # Celery's pool children ignore SIGINT and an ignored signal survives exec: the zygote
+    # must restore the handler itself, or a timed-out cell would end the whole job.
+    limits = Limits(cell_timeout_s=1, notebook_timeout_s=20, memory_mb=512, max_pids=32)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:  # the zygote starts with the first job, inheriting the ignored SIGINT
+        with get_executor("zygote") as executor:
+            run = executor.run(
+                cells("while True: pass", "print('after')"), workdir=workdir, limits=limits
+            )
+            status = Path(f"/proc/{executor.proc.pid}/status").read_text()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    ignored = int(next(ln for ln in status.splitlines() if ln.startswith("SigIgn:")).split()[1], 16)
+    assert not ignored & (1 << (signal.SIGINT - 1)), "the zygote still ignores SIGINT"
+    assert [c.status for c in run.cells] == ["timeout", "ok"], run.log
+    assert "after" in stdout(run.cells[1])
