@@ -50,6 +50,7 @@ PAGE_MODULES = (
     "lms.grading.views",
     "lms.grading.staff_views",
     "lms.grading.review_views",
+    "lms.grading.regrade_views",
     "lms.publishing.views",
     "lms.hub.views",
     "lms.hub.staff_views",

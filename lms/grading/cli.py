@@ -87,3 +87,25 @@ def sweep_command() -> None:
     again = sweep()
     db.session.commit()
     click.echo(f"dispatched again: {again}")
+
+
+@grading_cli.command("regrade")
+@click.argument("course_slug")
+@click.argument("assignment_name")
+def regrade_command(course_slug: str, assignment_name: str) -> None:
+    """Grade every submission of ASSIGNMENT_NAME again on the course's current version."""
+    from lms.catalog.models import Course
+    from lms.errors import NotFound
+    from lms.grading.regrade import dispatch_regrade, regrade_assignment
+
+    course = db.session.scalar(db.select(Course).where(Course.slug == course_slug))
+    if course is None:
+        raise click.ClickException(f"no course {course_slug!r}")
+    try:
+        target, jobs = regrade_assignment(None, course, assignment_name)
+    except NotFound as exc:
+        raise click.ClickException(str(exc.message)) from None
+    db.session.commit()
+    sent = dispatch_regrade(jobs)
+    db.session.commit()
+    click.echo(f"{len(jobs)} job(s) queued on version {target.version.number}, {sent} dispatched")

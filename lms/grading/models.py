@@ -85,6 +85,11 @@ class GradingJob(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    #: The assignment (of one course version) this job grades against: the submission's own
+    #: at first, the then-current version's for a regrade (``lms.grading.regrade``).
+    assignment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assignments.id", ondelete="CASCADE")
+    )
     status: Mapped[JobStatus] = mapped_column(
         _enum(JobStatus, "job_status"), default=JobStatus.QUEUED
     )
@@ -100,11 +105,19 @@ class GradingJob(db.Model):
 
     submission: Mapped[Submission] = relationship(back_populates="jobs")
     result: Mapped[GradingResult | None] = relationship(back_populates="job")
+    assignment: Mapped[Assignment | None] = relationship()
 
     __table_args__ = (
         Index("ix_grading_jobs_status_lease_expires_at", "status", "lease_expires_at"),
         Index("ix_grading_jobs_submission_id", "submission_id"),
+        # one job per submission and graded-against version: a double-clicked regrade is one
+        UniqueConstraint("submission_id", "assignment_id"),
     )
+
+    @property
+    def graded_assignment(self) -> Assignment:
+        """The assignment this job grades against (older rows: the submission's)."""
+        return self.assignment or self.submission.assignment
 
 
 class GradingResult(db.Model):

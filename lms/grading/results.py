@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 def build_job(job: GradingJob) -> Job:
     """The autograder Job of ``job``: release, template and notebook from the blob store."""
     submission = job.submission
-    assignment = submission.assignment
+    assignment = job.graded_assignment
     store = blob_store()
     return Job(
         job_id=job.backend_job_id,
@@ -111,13 +111,14 @@ def record_result(job_id: int, result: Result | str | bytes) -> GradingResult:
 
 def _result_row(job: GradingJob, result: Result) -> GradingResult:
     submission = job.submission
+    assignment = job.graded_assignment
     gradable = result.status != "not_gradable"
     row = GradingResult(
         job=job,
         submission_id=submission.id,
-        course_version_id=submission.course_version_id,
+        course_version_id=assignment.course_version_id,
         status=result.status,
-        possible=result.possible if gradable else submission.assignment.points,
+        possible=result.possible if gradable else assignment.points,
         late_factor=submission.late_factor,
         needs_review=result.status == "needs_review",
         flags=list(result.flags),
@@ -140,9 +141,32 @@ def _result_row(job: GradingJob, result: Result) -> GradingResult:
             )
         )
     if gradable:
+        _keep_manual_points(row, submission)
         row.auto_earned = result.earned
         recompute(row)
     return row
+
+
+def _keep_manual_points(row: GradingResult, submission: Submission) -> None:
+    """A regrade keeps what a human decided: manual points and comments of the submission's
+    previous result carry over to the same cells of the new one (and still win)."""
+    with db.session.no_autoflush:
+        previous = db.session.scalar(
+            select(GradingResult)
+            .where(GradingResult.submission_id == submission.id, GradingResult.id.is_not(None))
+            .order_by(GradingResult.id.desc())
+            .limit(1)
+        )
+        if previous is None:
+            return
+        kept = {
+            p.cell_id: p for p in previous.parts if p.manual_earned is not None or p.manual_comment
+        }
+    for part in row.parts:
+        old = kept.get(part.cell_id)
+        if old is not None and (old.manual_earned is None or old.manual_earned <= part.possible):
+            part.manual_earned, part.manual_comment = old.manual_earned, old.manual_comment
+            part.manual_by_id, part.manual_at = old.manual_by_id, old.manual_at
 
 
 def recompute(row: GradingResult) -> None:

@@ -112,8 +112,8 @@ def assignment_grade(user: User, course: Course, assignment_name: str) -> float 
     """The grade that counts for ``user``: the scores (after late penalties, manual points
     winning) of the graded attempts, last or best as the current version says. None when
     no attempt is graded."""
-    scores = db.session.scalars(
-        select(GradingResult.score)
+    rows = db.session.execute(
+        select(Submission.attempt, GradingResult.score)
         .join(GradingJob, GradingResult.job_id == GradingJob.id)
         .join(Submission, GradingResult.submission_id == Submission.id)
         .where(
@@ -123,8 +123,10 @@ def assignment_grade(user: User, course: Course, assignment_name: str) -> float 
             GradingJob.status == JobStatus.GRADED,
             GradingResult.score.is_not(None),
         )
-        .order_by(Submission.attempt)
+        .order_by(Submission.attempt, GradingJob.id)
     ).all()
+    # a regraded attempt counts with its latest result (the last job graded)
+    scores = list({attempt: score for attempt, score in rows}.values())
     if not scores:
         return None
     counts = current_assignment(course, assignment_name).counts

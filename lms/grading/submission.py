@@ -86,6 +86,7 @@ def submit(
     submission.jobs.append(
         GradingJob(
             status=JobStatus.QUEUED,
+            assignment_id=assignment.id,
             backend=get_backend().name,
             backend_job_id=f"lms-{uuid.uuid4().hex}",
             submitted_at=now,
