@@ -1,0 +1,207 @@
+"""Open lab → edit → submit from the lab, end to end: a real JupyterHub (deploy/dev config)
+and a real portal on loopback ports, ai-foundations published for real (nbgrader release),
+a learner who signs in through OIDC, opens the lab from the assignment page (the release
+notebook and data land in the lab), edits the notebook through the contents API, and submits
+it from the portal page; the submission is created (grading: the registered ``fake`` backend).
+
+Bounded like ``test_hub_sso.py`` (hub healthy within 60 s, a lab within 90 s, hub stopped
+at the end). Skipped when jupyterhub or configurable-http-proxy is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.integration.test_hub_sso import (
+    HUB_CONFIG,
+    JUPYTERHUB,
+    ROOT,
+    _csrf,
+    _stop,
+    _wait_healthy,
+    free_port,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+PASSWORD = "Lab-flow-2026!"
+EMAIL = "flow@example.com"
+LAB1 = "lab01-python-numpy"
+PAGE = f"/courses/ai-foundations/assignments/{LAB1}"
+
+
+def _portal(folder: Path, hub_url: str, token: str) -> tuple[Any, Any, int, str]:
+    import flask_migrate
+    from werkzeug.serving import make_server
+
+    from lms import create_app
+    from lms.accounts.services import register
+    from lms.catalog.models import Cohort, Enrollment
+    from lms.db import db
+    from lms.oidc import services
+    from lms.publishing.services import publish
+
+    shutil.copytree(ROOT / "courses" / "ai-foundations", folder / "courses" / "ai-foundations")
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'lms.sqlite3'}",
+        "SECRET_KEY": "lab-flow-test",
+        "LMS_SKIP_SCHEMA_CHECK": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "LMS_GRADING_BACKEND": "fake",
+        "LMS_BLOB_DIR": str(folder / "blobs"),
+        "LMS_GRADING_SPOOL_DIR": str(folder / "spool"),
+        "LMS_HUB_BACKEND": "rest",
+        "LMS_HUB_URL": hub_url,
+        "LMS_HUB_API_TOKEN": token,
+        "LMS_HUB_SPAWN_TIMEOUT_S": 90,
+    })  # fmt: skip
+    with app.app_context():
+        flask_migrate.upgrade()
+        version, _created = publish(None, folder / "courses" / "ai-foundations")
+        user = register(EMAIL, "Flow Learner", PASSWORD, "learner", None, None)
+        start = date.today() - timedelta(days=3)
+        cohort = Cohort(course=version.course, name="flow", starts_on=start,
+                        ends_on=start + timedelta(weeks=8))  # fmt: skip
+        db.session.add(Enrollment(user=user, course=version.course, cohort=cohort))
+        _client, secret = services.create_client(
+            "jupyterhub", "JupyterHub", [f"{hub_url}/hub/oauth_callback"]
+        )
+        db.session.commit()
+        user_id = user.id
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["LMS_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    return app, server, user_id, secret
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    folder = tmp_path_factory.mktemp("lab-flow")
+    hub_url = f"http://127.0.0.1:{free_port()}"
+    token = os.urandom(24).hex()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LMS_INSTANCE_PATH", str(folder / "instance"))
+        app, server, user_id, secret = _portal(folder, hub_url, token)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    portal_url = app.config["LMS_BASE_URL"]
+    env = {
+        **os.environ,
+        "LMS_BASE_URL": portal_url,
+        "LMS_HUB_URL": hub_url,
+        "LMS_HUB_API_BIND": f"http://127.0.0.1:{free_port()}",
+        "LMS_HUB_PROXY_API_URL": f"http://127.0.0.1:{free_port()}",
+        "LMS_INSTANCE_PATH": str(folder / "instance"),
+        "LMS_HUB_STATE_DIR": str(folder / "hub"),
+        "LMS_HUB_OAUTH_CLIENT_SECRET": secret,
+        "LMS_HUB_API_TOKEN": token,
+        "LMS_HUB_IDLE_CULL_S": "0",
+        "JUPYTERHUB_CRYPT_KEY": os.urandom(32).hex(),
+    }
+    log = folder / "jupyterhub.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([str(JUPYTERHUB), "-f", str(HUB_CONFIG)], cwd=folder, env=env,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    try:
+        _wait_healthy(f"{hub_url}/hub/health", proc, log)
+        yield {"app": app, "portal": portal_url, "hub": hub_url, "user_id": user_id, "log": log}
+    finally:
+        _stop(proc)
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def _signed_in(stack: dict[str, Any]) -> requests.Session:
+    """Sign in to the hub through the portal's OIDC login form (the portal session too)."""
+    session = requests.Session()
+    page = session.get(f"{stack['hub']}/hub/login?next=/hub/home", timeout=20)
+    assert page.url.startswith(f"{stack['portal']}/login"), page.url
+    data = {"email": EMAIL, "password": PASSWORD, "csrf_token": _csrf(page.text)}
+    done = session.post(page.url, data=data, timeout=30)
+    assert done.status_code == 200 and done.url.startswith(f"{stack['hub']}/hub/"), done.url
+    return session
+
+
+def _submissions(app) -> list[Any]:
+    from lms.db import db
+    from lms.grading.models import Submission
+
+    with app.app_context():
+        return list(db.session.scalars(db.select(Submission)).all())
+
+
+def test_open_lab_edit_and_submit_from_the_lab(stack: dict[str, Any]):
+    from lms.hub import get_hub_client
+
+    session = _signed_in(stack)
+    page = session.get(f"{stack['portal']}{PAGE}", timeout=10)
+    assert page.status_code == 200 and 'data-testid="open-lab"' in page.text
+    opened = session.post(
+        f"{stack['portal']}{PAGE}/lab",
+        data={"csrf_token": _csrf(page.text)},
+        headers={"Accept": "application/json"},
+        timeout=120,
+    )
+    assert opened.status_code == 200, opened.text
+    target = opened.json()["redirect"]
+    username = f"u{stack['user_id']}"
+    path = f"ai-foundations/{LAB1}/python_numpy.ipynb"
+    assert target == f"{stack['hub']}/user/{username}/lab/tree/{path}"
+    lab = session.get(target, timeout=30)
+    assert lab.status_code == 200 and "JupyterLab" in lab.text
+
+    with stack["app"].app_context():
+        hub = get_hub_client()
+        notebook = json.loads(hub.get_file(username, path).content)
+        note = hub.get_file(username, f"ai-foundations/{LAB1}/SUBMIT.md").content.decode()
+        assert f"{stack['portal']}{PAGE}" in note
+        notebook["cells"].append(
+            {"cell_type": "markdown", "metadata": {}, "source": "edited in the lab", "id": "e1"}
+        )
+        hub.put_file(username, path, json.dumps(notebook).encode(), overwrite=True)
+
+    page = session.get(f"{stack['portal']}{PAGE}", timeout=10)
+    key = re.search(
+        r'name="idempotency_key" value="([^"]+)"', page.text.split("lab-submit-form")[1]
+    )
+    fields = {"csrf_token": _csrf(page.text), "idempotency_key": key.group(1)}
+    done = session.post(f"{stack['portal']}{PAGE}/lab/submit", data=fields, timeout=30)
+    assert done.status_code == 200 and "/submissions/" in done.url, done.text[-2000:]
+    (submission,) = _submissions(stack["app"])
+    from lms.storage import blob_store
+
+    with stack["app"].app_context():
+        assert b"edited in the lab" in blob_store().get(submission.content_sha)
+
+    # Opening again never overwrites the edited notebook: the learner is asked instead.
+    again = session.post(
+        f"{stack['portal']}{PAGE}/lab",
+        data={"csrf_token": _csrf(page.text)},
+        headers={"Accept": "application/json"},
+        timeout=60,
+    )
+    assert again.json()["redirect"].endswith(f"{PAGE}/lab")
+
+    # The server stops between open and submit: a clear message, nothing submitted.
+    with stack["app"].app_context():
+        hub = get_hub_client()
+        hub.stop_server(username)
+        deadline = time.monotonic() + 30
+        while hub.server_status(username).state != "stopped" and time.monotonic() < deadline:
+            time.sleep(0.5)
+    fields["idempotency_key"] = "another-key"
+    refused = session.post(f"{stack['portal']}{PAGE}/lab/submit", data=fields, timeout=30)
+    assert refused.url.endswith(PAGE) and 'class="flash flash-error"' in refused.text
+    assert len(_submissions(stack["app"])) == 1
