@@ -9,9 +9,12 @@ from __future__ import annotations
 import posixpath
 import threading
 
+from flask_babel import lazy_gettext as _l
+
 from lms.accounts.models import User
 from lms.catalog.models import Course
 from lms.db import utcnow
+from lms.errors import ValidationError
 from lms.hub.base import HubClient, ProgressEvent
 from lms.hub.errors import LabFileExists
 from lms.hub.services import Placement, place_files
@@ -47,7 +50,9 @@ def lab_folder(course: Course, assignment: Assignment) -> str:
 
 
 def notebook_path(course: Course, assignment: Assignment) -> str:
-    """The lab path of the assignment's (first) notebook."""
+    """The lab path of the assignment's (first) notebook; ``ValidationError`` if it has none."""
+    if not assignment.notebooks:
+        raise ValidationError("no_notebook", _l("This assignment has no notebook to open."))
     return f"{lab_folder(course, assignment)}/{assignment.notebooks[0]}.ipynb"
 
 
