@@ -205,3 +205,41 @@ def test_open_lab_edit_and_submit_from_the_lab(stack: dict[str, Any]):
     refused = session.post(f"{stack['portal']}{PAGE}/lab/submit", data=fields, timeout=30)
     assert refused.url.endswith(PAGE) and 'class="flash flash-error"' in refused.text
     assert len(_submissions(stack["app"])) == 1
+
+
+@pytest.mark.browser
+def test_browser_presses_open_lab_and_lands_in_the_notebook(stack: dict[str, Any], tmp_path):
+    """Headless Chromium signs in to the portal, presses "Open lab" (lab.js posts the form and
+    polls the progress) and lands in JupyterLab on the assignment's notebook."""
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("/usr/bin/chromium is missing (apt install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    from lms.accounts.services import register
+    from lms.catalog.models import Cohort, Enrollment
+    from lms.db import db
+
+    with stack["app"].app_context():
+        user = register("clicker@example.com", "Clicker", PASSWORD, "learner", None, None)
+        cohort = db.session.scalar(db.select(Cohort).where(Cohort.name == "flow"))
+        db.session.add(Enrollment(user=user, course=cohort.course, cohort=cohort))
+        db.session.commit()
+    shots = Path(os.environ.get("LMS_SCREENSHOT_DIR") or tmp_path)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox"]
+        )
+        try:
+            page = browser.new_page()
+            page.goto(f"{stack['portal']}/login", timeout=30_000)
+            page.locator("input[name=email]").fill("clicker@example.com")
+            page.locator("input[name=password]").fill(PASSWORD)
+            page.locator("form button[type=submit]").last.click()
+            page.wait_for_load_state()
+            page.goto(f"{stack['portal']}{PAGE}", timeout=30_000)
+            page.locator("[data-testid=open-lab]").first.click()
+            page.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
+            assert "/lab/tree/ai-foundations/" in page.url
+            page.wait_for_selector(".jp-Notebook", timeout=60_000)
+            page.screenshot(path=str(shots / "open-lab.png"))
+        finally:
+            browser.close()
