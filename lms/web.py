@@ -51,6 +51,7 @@ PAGE_MODULES = (
     "lms.grading.staff_views",
     "lms.grading.review_views",
     "lms.grading.regrade_views",
+    "lms.grading.similarity_views",
     "lms.publishing.views",
     "lms.hub.views",
     "lms.hub.staff_views",

@@ -109,3 +109,28 @@ def regrade_command(course_slug: str, assignment_name: str) -> None:
     sent = dispatch_regrade(jobs)
     db.session.commit()
     click.echo(f"{len(jobs)} job(s) queued on version {target.version.number}, {sent} dispatched")
+
+
+@grading_cli.command("similarity")
+@click.argument("course_slug")
+@click.argument("assignment_name")
+@click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=0.7)
+def similarity_command(course_slug: str, assignment_name: str, threshold: float) -> None:
+    """List pairs of learners whose answer code of ASSIGNMENT_NAME is alike (for a human)."""
+    from lms.catalog.models import Course
+    from lms.errors import NotFound
+    from lms.grading.similarity import find_similar
+
+    course = db.session.scalar(db.select(Course).where(Course.slug == course_slug))
+    if course is None:
+        raise click.ClickException(f"no course {course_slug!r}")
+    try:
+        pairs = find_similar(None, course, assignment_name, threshold)
+    except NotFound as exc:
+        raise click.ClickException(str(exc.message)) from None
+    for pair in pairs:
+        click.echo(
+            f"{pair.score:.2f}  #{pair.first.id} {pair.first.user.email}"
+            f"  #{pair.second.id} {pair.second.user.email}"
+        )
+    click.echo(f"{len(pairs)} pair(s) at or above {threshold:.2f}", err=True)
