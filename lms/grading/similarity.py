@@ -8,7 +8,7 @@ k-grams, hashed and winnowed into fingerprints (Schleimer et al., the MOSS metho
 Fingerprints of the released notebook's answer cells (the starter code everyone gets) are
 ignored. An inverted index from fingerprint to submissions yields candidate pairs, so the
 cost grows with shared fingerprints, not with the square of the submissions; fingerprints
-shared by more than ``max_share`` of the submissions are boilerplate and skipped. A pair's
+held by more than 10% of the submissions (and more than 10) are common code and skipped. A pair's
 score is the Jaccard similarity of the two fingerprint sets.
 
 Compared: each learner's latest submission of the assignment name in the course, across
@@ -40,7 +40,7 @@ from lms.errors import Forbidden
 from lms.grading.models import Submission
 from lms.publishing.models import Assignment
 from lms.publishing.services import current_assignment
-from lms.storage import blob_store
+from lms.storage import BlobStore, blob_store
 
 K_GRAM = 5
 WINDOW = 4
@@ -134,17 +134,17 @@ def fingerprints(tokens: list[str], k: int = K_GRAM, window: int = WINDOW) -> se
 
 
 def similar_pairs(
-    prints: Mapping[Hashable, set[int]], threshold: float, max_share: float = 0.5
+    prints: Mapping[Hashable, set[int]], threshold: float, max_share: float = 0.1
 ) -> list[tuple[Hashable, Hashable, float]]:
     """Pairs of keys whose fingerprint sets have Jaccard similarity ≥ ``threshold``, best
     first. Uses an inverted index: only pairs sharing a fingerprint are counted; a
-    fingerprint held by more than ``max_share`` of the documents (and at least 3) is
-    boilerplate and ignored."""
+    fingerprint held by more than ``max_share`` of the documents (and more than 10, like
+    MOSS's ``-m``) is common code and counted on neither side."""
     index: dict[int, list[Hashable]] = defaultdict(list)
     for key, fps in prints.items():
         for fp in fps:
             index[fp].append(key)
-    common = max(3, int(max_share * len(prints)))
+    common = max(10, int(max_share * len(prints)))
     size = {key: len(fps) for key, fps in prints.items()}
     shared: Counter[tuple[Hashable, Hashable]] = Counter()
     for holders in index.values():
@@ -196,6 +196,20 @@ def _starter_prints(assignments: Iterable[Assignment]) -> set[int]:
     return prints
 
 
+_ANALYSED: dict[str, tuple[str, frozenset[int]]] = {}
+
+
+def _analyse(sha: str, store: BlobStore) -> tuple[str, frozenset[int]]:
+    # blobs are content-addressed, so a notebook's answer code and fingerprints never
+    # change: keep them for the next page view (bounded, oldest dropped first)
+    if sha not in _ANALYSED:
+        text = answer_code(store.get(sha))
+        if len(_ANALYSED) >= 5000:
+            _ANALYSED.pop(next(iter(_ANALYSED)))
+        _ANALYSED[sha] = (text, frozenset(fingerprints(normalise(text))))
+    return _ANALYSED[sha]
+
+
 def _cohorts(course: Course) -> dict[int, str]:
     rows = db.session.scalars(select(Enrollment).where(Enrollment.course_id == course.id))
     return {e.user_id: e.cohort.name if e.cohort else "" for e in rows}
@@ -219,8 +233,9 @@ def find_similar(
     submissions = _latest_per_learner(course, assignment_name)
     starter = _starter_prints({s.assignment for s in submissions})
     store = blob_store()
-    code = {s.id: answer_code(store.get(s.content_sha)) for s in submissions}
-    prints = {sid: fingerprints(normalise(text)) - starter for sid, text in code.items()}
+    analysed = {s.id: _analyse(s.content_sha, store) for s in submissions}
+    code = {sid: text for sid, (text, _fps) in analysed.items()}
+    prints = {sid: fps - starter for sid, (_text, fps) in analysed.items()}
     prints = {sid: fps for sid, fps in prints.items() if len(fps) >= MIN_FINGERPRINTS}
     by_id, cohorts = {s.id: s for s in submissions}, _cohorts(course)
     return [
