@@ -7,6 +7,12 @@ ports, then for ``--rounds`` learners: cold = ``start_lab`` (hub user + groups, 
 progress until ready) plus the first JupyterLab page answering 200; warm = the same for a
 running server; push = ``put_file`` of a notebook and a CSV; pull = ``get_file``. Prints
 median and max per step. Run: ``.venv/bin/python bench/labs_bench.py [--rounds 3]``.
+
+"submit from lab" goes through the portal's pages like a learner (ai-foundations published
+for real once, a requests session signed in to the portal): "Open lab" on the assignment page
+(cold spawn + placed release, timed as "page: open lab, cold"), then the timed
+``POST …/lab/submit`` (contents API pull, ``submit``, grading
+job queued with the ``fake`` backend) until the submission page answers.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import statistics
@@ -51,7 +59,10 @@ def portal(folder: Path, hub_url: str, token: str, rounds: int):
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'lms.sqlite3'}",
                       "SECRET_KEY": "bench", "LMS_SKIP_SCHEMA_CHECK": True, "LMS_HUB_URL": hub_url,
-                      "LMS_HUB_API_TOKEN": token, "LMS_HUB_BACKEND": "rest"})  # fmt: skip
+                      "LMS_HUB_API_TOKEN": token, "LMS_HUB_BACKEND": "rest",
+                      "RATELIMIT_STORAGE_URI": "memory://", "LMS_GRADING_BACKEND": "fake",
+                      "LMS_BLOB_DIR": str(folder / "blobs"),
+                      "LMS_GRADING_SPOOL_DIR": str(folder / "spool")})  # fmt: skip
     with app.app_context():
         flask_migrate.upgrade()
         course = Course(slug="ml101", title_ko="ml101", title_en="ml101", level="beginner",
@@ -141,10 +152,62 @@ def run(rounds: int) -> dict[str, list[float]]:
                 hub.get_file(name, "ml101/lab1.ipynb")
                 times["pull"].append(time.monotonic() - t0)
                 hub.stop_server(name)
+            times.update(submit_rounds(app, folder, ids))
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(60)
         server.shutdown()
+    return times
+
+
+PAGE = "/courses/ai-foundations/assignments/lab01-python-numpy"
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def submit_rounds(app, folder: Path, ids: list[int]) -> dict[str, list[float]]:
+    """Publish ai-foundations, enrol the learners, and time "Submit from lab" per learner."""
+    from datetime import date, timedelta
+
+    from lms.accounts.models import User
+    from lms.catalog.models import Cohort, Enrollment
+    from lms.db import db
+    from lms.publishing.services import publish
+
+    shutil.copytree(ROOT / "courses" / "ai-foundations", folder / "ai-foundations")
+    version, _created = publish(None, folder / "ai-foundations")
+    start = date.today() - timedelta(days=3)
+    cohort = Cohort(course=version.course, name="bench", starts_on=start,
+                    ends_on=start + timedelta(weeks=8))  # fmt: skip
+    users = [db.session.get(User, i) for i in ids]
+    db.session.add_all(Enrollment(user=u, course=version.course, cohort=cohort) for u in users)
+    db.session.commit()
+    base = app.config["LMS_BASE_URL"]
+    times: dict[str, list[float]] = {"page: open lab, cold": [], "submit from lab": []}
+    for user in users:
+        web = requests.Session()
+        login = web.get(f"{base}/login", timeout=10)
+        data = {
+            "email": user.email,
+            "password": "Bench-pass-2026!",
+            "csrf_token": _csrf(login.text),
+        }
+        web.post(f"{base}/login", data=data, timeout=10)
+        page = web.get(f"{base}{PAGE}", timeout=10)
+        t0 = time.monotonic()
+        opened = web.post(f"{base}{PAGE}/lab", data={"csrf_token": _csrf(page.text)},
+                          headers={"Accept": "application/json"}, timeout=120)  # fmt: skip
+        times["page: open lab, cold"].append(time.monotonic() - t0)
+        assert "redirect" in opened.json(), opened.text
+        page = web.get(f"{base}{PAGE}", timeout=10)
+        key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text.split("lab-submit")[1])
+        fields = {"csrf_token": _csrf(page.text), "idempotency_key": key.group(1)}
+        t0 = time.monotonic()
+        done = web.post(f"{base}{PAGE}/lab/submit", data=fields, timeout=60)
+        times["submit from lab"].append(time.monotonic() - t0)
+        assert "/submissions/" in done.url, done.url
     return times
 
 
@@ -154,9 +217,9 @@ def main() -> None:
         "--rounds", type=int, default=3, help="learners (one cold + one warm start each)"
     )
     times = run(parser.parse_args().rounds)
-    print(f"{'step':<16} {'median s':>9} {'max s':>7}  n")
+    print(f"{'step':<22} {'median s':>9} {'max s':>7}  n")
     for step, values in times.items():
-        print(f"{step:<16} {statistics.median(values):>9.2f} {max(values):>7.2f}  {len(values)}")
+        print(f"{step:<22} {statistics.median(values):>9.2f} {max(values):>7.2f}  {len(values)}")
 
 
 if __name__ == "__main__":
