@@ -151,3 +151,59 @@ def quota(slug: str) -> ResponseReturnValue:
     else:
         flash(str(_l("GPU-hour quota saved.")), "info")
     return redirect(url_for("lab_staff.labs", slug=slug), 303)
+
+
+def _require_admin() -> None:
+    if me().role != Role.ADMIN:
+        raise Forbidden(message=_l("Only administrators set GPU quotas."))
+
+
+@bp.get("/admin/labs")
+@login_required
+def admin_usage() -> ResponseReturnValue:
+    """Admins: GPU-hours and quotas of every GPU course and every organisation."""
+    from lms.catalog.models import Course
+
+    _require_admin()
+    with_sessions = select(LabSession.course_id).where(LabSession.course_id.is_not(None))
+    quota_courses = select(GpuQuota.course_id).where(GpuQuota.course_id.is_not(None))
+    courses = db.session.scalars(
+        select(Course)
+        .where(
+            Course.needs_gpu.is_(True) | Course.id.in_(with_sessions) | Course.id.in_(quota_courses)
+        )
+        .order_by(Course.slug)
+    ).all()
+    orgs = db.session.scalars(select(Organisation).order_by(Organisation.slug)).all()
+    return render_template(
+        "hub/admin_labs.html",
+        courses=[
+            (c, UsageRow(c.slug, gpu_hours_used(course=c), _quota(course=c))) for c in courses
+        ],
+        orgs=[(o, UsageRow(o.slug, gpu_hours_used(org=o), _quota(org=o))) for o in orgs],
+    )
+
+
+@bp.post("/admin/labs/quota")
+@login_required
+def admin_quota() -> ResponseReturnValue:
+    """Admins set the GPU-hour quota of one course (``course_id``) or organisation
+    (``org_id``); audited ``lab.gpu_quota_set``."""
+    from lms.catalog.models import Course
+
+    _require_admin()
+    course_id = request.form.get("course_id", type=int)
+    org_id = request.form.get("org_id", type=int)
+    course = db.session.get(Course, course_id) if course_id else None
+    org = db.session.get(Organisation, org_id) if org_id else None
+    if course is None and org is None:
+        abort(404)
+    try:
+        set_gpu_quota(me(), _hours(request.form.get("gpu_hours")), course=course, org=org)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(str(_l("GPU-hour quota saved.")), "info")
+    return redirect(url_for("lab_staff.admin_usage"), 303)

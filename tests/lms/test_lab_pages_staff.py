@@ -108,3 +108,31 @@ def test_instructors_may_not_set_quotas(client, login, setup):
     answer = client.post(f"{URL}/quota", data={"csrf_token": _token(client), "gpu_hours": "9"})
     assert answer.status_code == 403
     assert db.session.scalars(db.select(GpuQuota)).all() == []
+
+
+def test_admin_usage_page_lists_courses_and_organisations_and_sets_quotas(
+    client, login, setup, make_user
+):
+    login(client, make_user(role="admin", locale="en"))
+    page = client.get("/admin/labs")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'data-testid="course_id-usage"' in html and 'data-testid="org_id-usage"' in html
+    assert html.count("1.00") >= 2  # the course and its sponsoring organisation
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    org_id = setup["org"].id
+    saved = client.post("/admin/labs/quota", data={"csrf_token": token, "org_id": org_id,
+                                                   "gpu_hours": "4"})  # fmt: skip
+    assert saved.status_code == 303
+    assert db.session.scalars(db.select(GpuQuota.gpu_hours)).one() == 4.0
+    bad = client.post("/admin/labs/quota", data={"csrf_token": token, "org_id": org_id,
+                                                 "gpu_hours": "lots"}, follow_redirects=True)  # fmt: skip
+    assert "0 or more" in bad.get_data(as_text=True)
+    missing = client.post("/admin/labs/quota", data={"csrf_token": token, "gpu_hours": "1"})
+    assert missing.status_code == 404
+
+
+def test_admin_usage_page_is_for_admins_only(client, login, setup):
+    login(client, setup["instructor"])
+    assert client.get("/admin/labs").status_code == 403
+    assert client.post("/admin/labs/quota", data={"gpu_hours": "1"}).status_code in {400, 403}
