@@ -13,6 +13,7 @@ sandbox (:func:`autograder.sandbox.run_isolated`) and serves cells
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import json
 import os
@@ -61,6 +62,10 @@ def main(sock_fd: int) -> int:
 
     _warm_up()
     shell, guard = build_shell()
+    # Move everything alive now out of the collector's reach: a forked job's collections then
+    # never walk (and so never copy-on-write) the zygote's numpy/pandas/IPython objects.
+    gc.collect()
+    gc.freeze()
     root_mountpoint = tempfile.mkdtemp(prefix="ag-zygote-root-")
     sock = socket.socket(fileno=sock_fd)
     sock.send(json.dumps({"op": "hello", "pid": os.getpid(), "preimported": loaded}).encode())
