@@ -126,8 +126,23 @@ def build_shell() -> tuple[GradingShell, Guard]:
     config.InteractiveShell.warn_venv = False
     shell = GradingShell.instance(config=config)
     shell.user_ns["__name__"] = "__main__"
+    _warm_tracebacks(shell)
     _RUN_CELL(shell, "pass", store_history=False, silent=True)  # initialise lazy shell state
     return shell, Guard(shell)
+
+
+def _warm_tracebacks(shell: GradingShell) -> None:
+    """Format one traceback now, so no job pays for importing IPython's traceback machinery.
+
+    IPython imports stack_data, executing, pygments formatters ... on the first error it shows
+    (tens of ms, per job after a fork). The warm-up error leaves no trace a job could see.
+    """
+    _RUN_CELL(shell, "def _warm_up():\n    raise ValueError('warm-up')\n_warm_up()", silent=True)
+    _STATE["sink"] = OutputSink(0)
+    shell.user_ns.pop("_warm_up", None)
+    for name in ("last_type", "last_value", "last_traceback", "last_exc"):
+        if hasattr(sys, name):
+            delattr(sys, name)
 
 
 class CellServer:

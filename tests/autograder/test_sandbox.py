@@ -198,3 +198,16 @@ def test_a_zygote_started_with_sigint_ignored_still_interrupts_a_runaway_cell(wo
     assert not ignored & (1 << (signal.SIGINT - 1)), "the zygote still ignores SIGINT"
     assert [c.status for c in run.cells] == ["timeout", "ok"], run.log
     assert "after" in stdout(run.cells[1])
+
+
+def test_the_zygote_warm_up_leaves_no_trace_but_warm_caches(zygote, workdir):
+    # Traceback machinery imported and the zygote's objects frozen before the fork; the
+    # warm-up error is invisible to the job (no sys.last_*, no helper in the namespace).
+    probe = (
+        "import gc, sys\n"
+        "print(hasattr(sys, 'last_value'), '_warm_up' in globals(),"
+        " 'stack_data' in sys.modules, gc.get_freeze_count() > 0)"
+    )
+    run = zygote.run(cells(probe, "1 / 0"), workdir=workdir, limits=LIMITS)
+    assert stdout(run.cells[0]).split() == ["False", "False", "True", "True"], run.log
+    assert run.cells[1].status == "error" and run.cells[1].error["ename"] == "ZeroDivisionError"
