@@ -52,6 +52,7 @@ PAGE_MODULES = (
     "lms.grading.review_views",
     "lms.grading.regrade_views",
     "lms.grading.similarity_views",
+    "lms.grading.rubric_views",
     "lms.publishing.views",
     "lms.hub.views",
     "lms.hub.staff_views",

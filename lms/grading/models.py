@@ -226,3 +226,36 @@ class FeedbackRelease(db.Model):
     __table_args__ = (
         Index("ix_feedback_releases_course_id_assignment_name", "course_id", "assignment_name"),
     )
+
+
+class RubricCriterion(db.Model):
+    """One criterion of a manually graded cell's rubric, with its points. Defined by the
+    course staff per assignment name and cell, so it survives new versions."""
+
+    __tablename__ = "rubric_criteria"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    assignment_name: Mapped[str] = mapped_column(String(64))
+    cell_id: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(String(300))
+    points: Mapped[float]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("course_id", "assignment_name", "cell_id", "text"),
+        CheckConstraint("points > 0", name="points_positive"),
+    )
+
+
+class RubricCheck(db.Model):
+    """A criterion ticked for one result cell (the manual points are their sum)."""
+
+    __tablename__ = "rubric_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("result_parts.id", ondelete="CASCADE"))
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("rubric_criteria.id", ondelete="CASCADE"))
+
+    __table_args__ = (UniqueConstraint("part_id", "criterion_id"),)
