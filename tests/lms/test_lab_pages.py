@@ -244,3 +244,26 @@ def test_korean_learners_get_korean_buttons_and_messages(client, login, enrolled
     hub.is_down = True
     answer = _open(client, headers=JSON)
     assert answer.status_code == 503 and "실습" in answer.get_json()["error"]
+
+
+def test_contents_api_error_on_submit_submits_nothing(client, learner, hub, monkeypatch):
+    from lms.hub.errors import ContentsError
+
+    _open(client)
+
+    def broken(_user, path, *_args, **_kwargs):
+        raise ContentsError(path, 500)
+
+    monkeypatch.setattr(hub, "get_file", broken)
+    response = client.post(f"{PAGE}/lab/submit", data=_fields(client), follow_redirects=True)
+    assert "HTTP 500" in response.get_data(as_text=True)
+    assert db.session.scalars(db.select(Submission)).all() == []
+
+
+def test_labs_not_configured_hide_the_section_and_refuse(app, client, learner, monkeypatch):
+    from lms.hub import views
+
+    monkeypatch.setattr(views, "_lab_enabled", lambda: False)
+    assert 'data-testid="open-lab"' not in client.get(PAGE).get_data(as_text=True)
+    answer = _open(client, headers=JSON)
+    assert answer.status_code == 503 and answer.get_json()["code"] == "labs_not_configured"
