@@ -26,6 +26,7 @@ BIN = Path(sys.executable).parent
 STOP_GRACE_S = 10.0
 READY_TIMEOUT_S = 60.0
 HUB_CONFIG = ROOT / "deploy" / "dev" / "jupyterhub_config.py"
+LABS_SYNC_S = 300.0
 
 
 @dataclass
@@ -177,14 +178,32 @@ def banner(running: list[Part]) -> None:
     print("=" * 64 + "\n", flush=True)
 
 
-def supervise(running: list[Part]) -> int:
-    """Block until Ctrl-C or until a part dies; returns the exit status for the runner."""
+def supervise(running: list[Part], env: dict[str, str]) -> int:
+    """Block until Ctrl-C or until a part dies; returns the exit status for the runner.
+
+    With the hub running, closes the usage records of labs the idle culler stopped
+    (`flask labs sync`) every LABS_SYNC_S, so they stop counting GPU-hours.
+    """
+    sync: subprocess.Popen | None = None
+    next_sync = time.monotonic() + LABS_SYNC_S
+    has_hub = any(part.name == "jupyterhub" for part in running)
     while True:
         for part in running:
             if part.proc and part.proc.poll() is not None:
                 print(f"!! {part.name} exited with {part.proc.returncode}; last log lines:")
                 print(tail(part.log_path))
                 return 1
+        if has_hub and time.monotonic() >= next_sync and (sync is None or sync.poll() is not None):
+            log = (ROOT / "instance" / "logs" / "labs-sync.log").open("ab")
+            sync = subprocess.Popen(
+                _flask("labs", "sync"),
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            next_sync = time.monotonic() + LABS_SYNC_S
         time.sleep(1)
 
 
@@ -199,7 +218,7 @@ def main() -> int:
             running.append(part)
             wait_ready(part)
         banner(running)
-        return supervise(running)
+        return supervise(running, env)
     except KeyboardInterrupt:
         print("\n==> stopping …")
         return 0
