@@ -25,6 +25,7 @@ from lms.grading.models import (
     GradingResult,
     JobStatus,
     ResultPart,
+    RubricCheck,
     Submission,
 )
 from lms.grading.settings import setting
@@ -105,8 +106,30 @@ def record_result(job_id: int, result: Result | str | bytes) -> GradingResult:
         db.session.refresh(job)
         return job.result
     savepoint.commit()
+    _carry_rubric_checks(row)
     _finish(job, parsed)
     return row
+
+
+def _carry_rubric_checks(row: GradingResult) -> None:
+    """The rubric criteria ticked on the previous result's cells stay ticked on the same
+    cells of a regrade's result whose manual points were carried over."""
+    previous = db.session.scalar(
+        select(GradingResult)
+        .where(GradingResult.submission_id == row.submission_id, GradingResult.id != row.id)
+        .order_by(GradingResult.id.desc())
+        .limit(1)
+    )
+    if previous is None:
+        return
+    carried = {p.cell_id: p.id for p in row.parts if p.manual_earned is not None}
+    old_cells = {p.id: p.cell_id for p in previous.parts if p.cell_id in carried}
+    checks = db.session.scalars(select(RubricCheck).where(RubricCheck.part_id.in_(old_cells)))
+    db.session.add_all(
+        RubricCheck(part_id=carried[old_cells[c.part_id]], criterion_id=c.criterion_id)
+        for c in checks
+    )
+    db.session.flush()
 
 
 def _result_row(job: GradingJob, result: Result) -> GradingResult:

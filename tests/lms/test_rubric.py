@@ -23,6 +23,7 @@ from tests.lms.grading_support import (  # noqa: F401  (fixtures)
     blob_dir,
     enrolled,
     fast_release,
+    package_copy,
     published,
     solution_bytes,
 )
@@ -121,3 +122,26 @@ def test_learners_cannot_define_or_apply_rubrics(graded, instructor):
     criterion = add_criterion(instructor, part, "theirs", 1)
     with pytest.raises(Forbidden):
         apply_rubric(graded.user, part, [criterion.id])
+
+
+def test_a_regrade_keeps_the_ticked_criteria_and_their_points(
+    instructor, published, graded, package_copy
+):
+    from lms.grading.regrade import dispatch_regrade, regrade_assignment
+    from lms.publishing.services import publish
+
+    criterion = add_criterion(instructor, _part(graded), "근거가 있음", 1)
+    apply_rubric(instructor, _part(graded), [criterion.id], "ok")
+    db.session.commit()
+    publish(None, package_copy(lambda t: t.replace("max = 10", "max = 9", 1)))
+    db.session.commit()
+    _target, jobs = regrade_assignment(instructor, published.course, LAB1)
+    db.session.commit()
+    dispatch_regrade(jobs)
+    db.session.commit()
+    collect_once()
+    db.session.commit()
+    db.session.refresh(graded)
+    new_part = _part(graded)
+    assert new_part.result.course_version_id != published.id
+    assert ticked_ids(new_part) == {criterion.id} and new_part.manual_earned == 1
