@@ -129,7 +129,7 @@ def test_learner_logs_in_switches_language_filters_and_enrols(browser, portal_ur
     page.go_back()
     page.get_by_role("link", name="Medical Data Basics").click()
     page.get_by_test_id("enrol-button").click()
-    assert page.get_by_test_id("enrolled").is_visible()
+    page.get_by_test_id("enrolled").wait_for(state="visible")
     assert page.get_by_text("You are enrolled. Good luck!").is_visible()
 
     page.get_by_role("link", name="My learning", exact=True).click()
