@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.autograder.ag_support import FILES
 
 from autograder.contract import Job, Limits
+from tests.autograder.ag_support import FILES
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ import subprocess
 import sys
 
 import pytest
-from tests.autograder.ag_support import InProcessExecutor, answer, release_notebook
 
 from autograder import cli
 from autograder.contract import Result
 from autograder.execute import register_executor
 from autograder.sandbox import SandboxStatus
+from tests.autograder.ag_support import InProcessExecutor, answer, release_notebook
 
 MEAN = "def mean(xs):\n    return sum(xs) / len(xs)"
 

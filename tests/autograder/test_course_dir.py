@@ -8,13 +8,13 @@ import subprocess
 import sys
 
 import pytest
-from tests.autograder.ag_support import FILES, InProcessExecutor, answer, release_notebook
 
 from autograder.batch import autograde
 from autograder.contract import Result
 from autograder.course_dir import CourseError
 from autograder.grading import grade, not_gradable
 from autograder.template import generate
+from tests.autograder.ag_support import FILES, InProcessExecutor, answer, release_notebook
 
 MEAN = "def mean(xs):\n    return sum(xs) / len(xs)"
 SCALE = "def scale(xs, k):\n    return [x * k for x in xs]"

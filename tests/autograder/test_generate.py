@@ -6,10 +6,10 @@ import json
 import shutil
 
 import pytest
-from tests.autograder.ag_support import FILES, NBGRADER_FILES
 
 from autograder.course_dir import CourseError
 from autograder.template import generate, load_template
+from tests.autograder.ag_support import FILES, NBGRADER_FILES
 
 
 def _release_text(course) -> str:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.autograder.ag_support import InProcessExecutor, answer, release_notebook
 
 from autograder.execute import CellRun
 from autograder.grading import grade
+from tests.autograder.ag_support import InProcessExecutor, answer, release_notebook
 
 MEAN = "def mean(xs):\n    return sum(xs) / len(xs)"
 SCALE = "def scale(xs, k):\n    return [x * k for x in xs]"

@@ -15,12 +15,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests.autograder.ag_support import FILES, NBGRADER_FILES, answer, release_notebook
 
 from autograder.batch import autograde
 from autograder.course_dir import nbgrader_config
 from autograder.grading import grade
 from autograder.template import generate
+from tests.autograder.ag_support import FILES, NBGRADER_FILES, answer, release_notebook
 
 
 @pytest.fixture(scope="module")
