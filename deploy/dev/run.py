@@ -82,8 +82,12 @@ def parts(env: dict[str, str]) -> list[Part]:
             str(BIN / "gunicorn"),
             "--bind",
             f"{host}:{port}",
+            # One process with threads: the login rate limit (memory:// storage) and live
+            # lab spawn progress live in process memory and must be seen by every request.
             "--workers",
-            "2",
+            "1",
+            "--threads",
+            "8",
             "--access-logfile",
             "-",
             "lms:create_app()",
