@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from autograder.contract import Job, Limits, Result
+from tests.autograder.dispatch_support import CORRECT, generate_lab
 
 REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "")
 AMQP_URL = os.environ.get("LMS_TEST_AMQP_URL", "")
@@ -33,42 +34,14 @@ pytestmark = [
     pytest.mark.skipif(not REDIS_URL, reason="LMS_TEST_REDIS_URL is not set: no real Redis"),
 ]
 
-CORRECT = "def double(x):\n    return 2 * x\n"
 SLOW = "import time\ntime.sleep(4)\n" + CORRECT
 VISIBILITY_TIMEOUT_S = 8  # short, so a dead worker's job comes back within the test
 
 
-def _source_notebook() -> dict:
-    def cell(source: str, grade_id: str, **flags: object) -> dict:
-        meta = {"grade": False, "solution": False, "locked": False, "task": False, **flags}
-        meta.update(grade_id=grade_id, schema_version=3)
-        return {"cell_type": "code", "execution_count": None, "outputs": [],
-                "metadata": {"nbgrader": meta}, "source": source}  # fmt: skip
-
-    return {
-        "cells": [
-            cell(f"### BEGIN SOLUTION\n{CORRECT}### END SOLUTION\n", "answer", solution=True),
-            cell("assert double(2) == 4\n", "test_double", grade=True, locked=True, points=1),
-        ],
-        "metadata": {
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },  # fmt: skip
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("course")
-    (root / "source" / "lab").mkdir(parents=True)
-    (root / "nbgrader_config.py").write_text(
-        "c = get_config()\nc.CourseDirectory.course_id = 'd'\n"
-    )
-    (root / "source" / "lab" / "lab.ipynb").write_text(json.dumps(_source_notebook()))
-    subprocess.run([sys.executable, "-m", "autograder", "generate", str(root), "lab"], check=True,
-                   capture_output=True)  # fmt: skip
-    return root
+    """A generated nbgrader course with one assignment ``lab`` (release + template)."""
+    return generate_lab(tmp_path_factory.mktemp("course"))
 
 
 @pytest.fixture(
