@@ -252,3 +252,34 @@ def make_apply_user_options(
         apply(spawner, profile)
 
     return hook
+
+
+def configure_portal_login(
+    c: Any, portal_url: str, hub_url: str, client_secret: str, client_id: str = "jupyterhub"
+) -> None:
+    """Log the hub in through the portal's OpenID Connect provider (every hub form uses this).
+
+    Groups come from the ``groups`` claim (course entitlements); the portal decides who may log
+    in. Single logout: the portal revokes the user's tokens at logout, ``refresh_user`` then
+    fails (userinfo answers 401) within ``auth_refresh_age`` and the hub session ends.
+    """
+    c.JupyterHub.authenticator_class = "generic-oauth"
+    oauth = c.GenericOAuthenticator
+    oauth.client_id = client_id
+    oauth.client_secret = client_secret
+    oauth.oauth_callback_url = f"{hub_url}/hub/oauth_callback"
+    oauth.authorize_url = f"{portal_url}/oauth/authorize"
+    oauth.token_url = f"{portal_url}/oauth/token"
+    oauth.userdata_url = f"{portal_url}/oauth/userinfo"  # back channel, unlike the id_token
+    oauth.scope = ["openid", "profile", "email", "groups"]
+    oauth.username_claim = "preferred_username"
+    oauth.login_service = "AI Talent Academy"
+    oauth.auto_login = True
+    oauth.manage_groups = True
+    oauth.auth_state_groups_key = "oauth_user.groups"
+    oauth.allow_all = True
+    oauth.enable_auth_state = True
+    oauth.logout_redirect_url = f"{portal_url}/oauth/logout"
+    c.Authenticator.auth_refresh_age = 60
+    c.Authenticator.refresh_pre_spawn = True
+    c.JupyterHub.shutdown_on_logout = True

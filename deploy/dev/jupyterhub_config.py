@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from deploy.profiles import make_apply_user_options  # noqa: E402
+from deploy.profiles import configure_portal_login, make_apply_user_options  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 env = os.environ.get
@@ -81,28 +81,13 @@ c.CryptKeeper.keys = [
 ]
 
 # -- login through the portal (OIDC, PKCE) --------------------------------------------
-c.JupyterHub.authenticator_class = "generic-oauth"
-oauth = c.GenericOAuthenticator
-oauth.client_id = env("LMS_HUB_OAUTH_CLIENT_ID") or "jupyterhub"
-oauth.client_secret = secret("LMS_HUB_OAUTH_CLIENT_SECRET", INSTANCE / "hub_oauth_client_secret")
-oauth.oauth_callback_url = f"{HUB_URL}/hub/oauth_callback"
-oauth.authorize_url = f"{PORTAL}/oauth/authorize"
-oauth.token_url = f"{PORTAL}/oauth/token"
-oauth.userdata_url = f"{PORTAL}/oauth/userinfo"  # verified over the back channel, unlike id_token
-oauth.scope = ["openid", "profile", "email", "groups"]
-oauth.username_claim = "preferred_username"
-oauth.login_service = "AI Talent Academy"
-oauth.auto_login = True
-oauth.manage_groups = True
-oauth.auth_state_groups_key = "oauth_user.groups"
-oauth.allow_all = True  # the portal decides who may log in
-oauth.enable_auth_state = True
-oauth.logout_redirect_url = f"{PORTAL}/oauth/logout"
-# Single logout: the portal revokes the user's tokens at logout; refresh_user then fails
-# (userinfo answers 401) within auth_refresh_age and the hub session ends.
-c.Authenticator.auth_refresh_age = 60
-c.Authenticator.refresh_pre_spawn = True
-c.JupyterHub.shutdown_on_logout = True
+configure_portal_login(
+    c,
+    PORTAL,
+    HUB_URL,
+    secret("LMS_HUB_OAUTH_CLIENT_SECRET", INSTANCE / "hub_oauth_client_secret"),
+    env("LMS_HUB_OAUTH_CLIENT_ID") or "jupyterhub",
+)
 
 # -- lab servers: local processes, profiles checked on the hub side --------------------
 c.JupyterHub.spawner_class = "simple"

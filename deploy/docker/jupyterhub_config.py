@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]  # holds deploy/ (repo or /srv/app in
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from deploy.profiles import docker_settings, make_apply_user_options  # noqa: E402
+from deploy.profiles import configure_portal_login, docker_settings, make_apply_user_options  # noqa: E402
 
 c = get_config()  # noqa: F821
 env = os.environ.get
@@ -36,25 +36,13 @@ c.CryptKeeper.keys = (
     [bytes.fromhex(env("JUPYTERHUB_CRYPT_KEY", ""))] if env("JUPYTERHUB_CRYPT_KEY") else []
 )
 
-c.JupyterHub.authenticator_class = "generic-oauth"
-oauth = c.GenericOAuthenticator
-oauth.client_id = env("LMS_HUB_OAUTH_CLIENT_ID") or "jupyterhub"
-oauth.client_secret = env("LMS_HUB_OAUTH_CLIENT_SECRET", "")
-oauth.oauth_callback_url = f"{HUB_URL}/hub/oauth_callback"
-oauth.authorize_url = f"{PORTAL}/oauth/authorize"
-oauth.token_url = f"{PORTAL}/oauth/token"
-oauth.userdata_url = f"{PORTAL}/oauth/userinfo"
-oauth.scope = ["openid", "profile", "email", "groups"]
-oauth.username_claim = "preferred_username"
-oauth.auto_login = True
-oauth.manage_groups = True
-oauth.auth_state_groups_key = "oauth_user.groups"
-oauth.allow_all = True
-oauth.enable_auth_state = True
-oauth.logout_redirect_url = f"{PORTAL}/oauth/logout"
-c.Authenticator.auth_refresh_age = 60
-c.Authenticator.refresh_pre_spawn = True
-c.JupyterHub.shutdown_on_logout = True
+configure_portal_login(
+    c,
+    PORTAL,
+    HUB_URL,
+    env("LMS_HUB_OAUTH_CLIENT_SECRET", ""),
+    env("LMS_HUB_OAUTH_CLIENT_ID") or "jupyterhub",
+)
 
 c.JupyterHub.spawner_class = "dockerspawner.DockerSpawner"
 c.DockerSpawner.image = IMAGES["cpu"]

@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:
 
 import batchspawner  # noqa: E402,F401 (registers /hub/api/batchspawner)
 
-from deploy.profiles import make_apply_user_options, slurm_settings  # noqa: E402
+from deploy.profiles import configure_portal_login, make_apply_user_options, slurm_settings  # noqa: E402
 
 c = get_config()  # noqa: F821
 env = os.environ.get
@@ -31,25 +31,13 @@ c.JupyterHub.hub_bind_url = "http://0.0.0.0:8081"
 c.JupyterHub.hub_connect_url = env("LMS_HUB_API_CONNECT_URL") or "http://hub-login-node:8081"
 c.JupyterHub.db_url = env("LMS_HUB_DB_URL") or "sqlite:///jupyterhub.sqlite"
 
-c.JupyterHub.authenticator_class = "generic-oauth"
-oauth = c.GenericOAuthenticator
-oauth.client_id = env("LMS_HUB_OAUTH_CLIENT_ID") or "jupyterhub"
-oauth.client_secret = env("LMS_HUB_OAUTH_CLIENT_SECRET", "")
-oauth.oauth_callback_url = f"{HUB_URL}/hub/oauth_callback"
-oauth.authorize_url = f"{PORTAL}/oauth/authorize"
-oauth.token_url = f"{PORTAL}/oauth/token"
-oauth.userdata_url = f"{PORTAL}/oauth/userinfo"
-oauth.scope = ["openid", "profile", "email", "groups"]
-oauth.username_claim = "preferred_username"
-oauth.auto_login = True
-oauth.manage_groups = True
-oauth.auth_state_groups_key = "oauth_user.groups"
-oauth.allow_all = True
-oauth.enable_auth_state = True
-oauth.logout_redirect_url = f"{PORTAL}/oauth/logout"
-c.Authenticator.auth_refresh_age = 60
-c.Authenticator.refresh_pre_spawn = True
-c.JupyterHub.shutdown_on_logout = True
+configure_portal_login(
+    c,
+    PORTAL,
+    HUB_URL,
+    env("LMS_HUB_OAUTH_CLIENT_SECRET", ""),
+    env("LMS_HUB_OAUTH_CLIENT_ID") or "jupyterhub",
+)
 
 c.JupyterHub.spawner_class = "batchspawner.SlurmSpawner"
 c.SlurmSpawner.req_runtime = env("LMS_SLURM_RUNTIME") or "08:00:00"
