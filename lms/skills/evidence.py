@@ -1,0 +1,379 @@
+"""Skill profiles built from graded evidence (the CONTRACT other domains use).
+
+    skill_profile(user) -> list[SkillStatus]
+    skills_gained(user_ids) -> dict[int, list[SkillStatus]]   # achieved units only
+
+The rules (docs/skills.md):
+
+- A mapping's evidence is measured on the learner's *counted* attempt of the assignment —
+  the one the gradebook counts (graded attempts' scores after the late penalty, a regraded
+  attempt with its latest result, last or best attempt as the course's current version
+  says). A cell mapping takes that result's cell (manual points winning) as
+  earned / possible; an assignment mapping the result's earned / possible (lateness lowers
+  grades, not the evidence of the skill). A course mapping is met by a confirmed completion
+  of the course (the enrolment is *completed*).
+- Within one course a unit's score is the weighted mean of its mappings' ratios (a mapping
+  without evidence counts 0). A unit mapped in several courses takes its best course: each
+  course is a way to show the skill. The unit is *achieved* at ``ACHIEVED_AT`` (80 %),
+  *in progress* above 0, else *not started*.
+
+Nothing is stored: profiles are computed from the grades, so regrades, manual points and
+revoked completions show at once. Both functions run a fixed number of queries whatever the
+number of users (user ids go into the queries in chunks of ``CHUNK``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from lms.accounts.models import User
+from lms.catalog.models import Enrollment, EnrollmentStatus
+from lms.db import db
+from lms.grading.models import GradingJob, GradingResult, JobStatus, ResultPart, Submission
+from lms.grading.policy import counted_score
+from lms.publishing.models import Assignment, CourseVersion
+from lms.skills.models import SkillMapping
+
+#: Share of the weighted evidence at which a unit counts as achieved.
+ACHIEVED_AT = 0.8
+#: User ids per query (SQLite allows 32,766 bound parameters).
+CHUNK = 5000
+
+ACHIEVED, IN_PROGRESS, NOT_STARTED = "achieved", "in_progress", "not_started"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One mapping's evidence for one learner. ``submission_id``/``result_id`` are None for
+    a course mapping (the evidence is the completed enrolment) and when nothing is graded."""
+
+    target: str  # "course" | "assignment" | "cell"
+    course_id: int
+    course_slug: str
+    assignment_name: str
+    cell_id: str
+    weight: float
+    ratio: float
+    submission_id: int | None = None
+    result_id: int | None = None
+    earned: float | None = None
+    possible: float | None = None
+    at: datetime | None = None
+
+    @property
+    def has_evidence(self) -> bool:
+        return self.at is not None
+
+
+@dataclass(frozen=True)
+class SkillStatus:
+    """A learner's standing on one competency unit."""
+
+    unit_id: int
+    code: str
+    name_ko: str
+    name_en: str
+    track: str
+    level: int
+    score: float  # 0..1, the best course's weighted evidence
+    state: str  # ACHIEVED | IN_PROGRESS | NOT_STARTED
+    achieved_at: datetime | None
+    best_course_id: int | None
+    evidence: tuple[Evidence, ...] = field(default=())
+
+    @property
+    def achieved(self) -> bool:
+        return self.state == ACHIEVED
+
+    @property
+    def percent(self) -> int:
+        return round(self.score * 100)
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" and self.name_en else self.name_ko
+
+
+def skill_profile(user: User, course_ids: Collection[int] | None = None) -> list[SkillStatus]:
+    """Every unit mapped in a course ``user`` is enrolled in (not dropped) or has graded
+    evidence in, with its state and evidence, by track, level and code. ``course_ids``
+    limits it to those courses' mappings (what one instructor may see). No access check:
+    the caller decides who may see whose profile."""
+    enrolled = set(
+        db.session.scalars(
+            select(Enrollment.course_id).where(
+                Enrollment.user_id == user.id, Enrollment.status != EnrollmentStatus.DROPPED
+            )
+        )
+    )
+    statuses = _statuses([user.id], course_ids, keep_courses={user.id: enrolled})
+    return statuses.get(user.id, [])
+
+
+def skills_gained(user_ids: Collection[int]) -> dict[int, list[SkillStatus]]:
+    """The units each of ``user_ids`` has achieved (``state == "achieved"``), by track,
+    level and code; every requested id is a key (an empty list when none). A fixed number of
+    queries per ``CHUNK`` users. No access or consent check: REPORTING filters ``user_ids``
+    by consent (DataKind.SKILLS) before calling."""
+    out: dict[int, list[SkillStatus]] = {uid: [] for uid in user_ids}
+    for uid, statuses in _statuses(list(out), None, keep_courses=None).items():
+        out[uid] = [s for s in statuses if s.achieved]
+    return out
+
+
+# --- computation -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Counted:
+    submission_id: int
+    result_id: int
+    earned: float | None
+    possible: float
+    at: datetime
+
+
+def _statuses(
+    user_ids: list[int],
+    course_ids: Collection[int] | None,
+    keep_courses: dict[int, set[int]] | None,
+) -> dict[int, list[SkillStatus]]:
+    """Statuses per user. ``keep_courses`` (per user): also list units of these courses
+    without evidence (not started); None lists only units with some evidence."""
+    mappings = _mappings(course_ids)
+    if not mappings or not user_ids:
+        return {}
+    counted = _counted_attempts(user_ids, mappings)
+    parts = _cell_points(counted, mappings)
+    completed = _completions(user_ids, mappings)
+    out: dict[int, list[SkillStatus]] = {}
+    for uid in user_ids:
+        evidence = _evidence_of(uid, mappings, counted, parts, completed)
+        wanted = (keep_courses or {}).get(uid, set())
+        out[uid] = _by_unit(mappings, evidence, wanted)
+    return out
+
+
+def _mappings(course_ids: Collection[int] | None) -> list[SkillMapping]:
+    query = select(SkillMapping).options(
+        joinedload(SkillMapping.unit), joinedload(SkillMapping.course)
+    )
+    if course_ids is not None:
+        query = query.where(SkillMapping.course_id.in_(list(course_ids)))
+    return list(db.session.scalars(query.order_by(SkillMapping.id)).unique())
+
+
+def _chunks(ids: list[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def _counts_policy(course_ids: set[int]) -> dict[tuple[int, str], str]:
+    """``(course_id, assignment name) -> "last" | "best"`` from each course's current version."""
+    latest = (
+        select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
+        .where(CourseVersion.course_id.in_(course_ids))
+        .group_by(CourseVersion.course_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Assignment.course_id, Assignment.name, Assignment.counts)
+        .join(CourseVersion, Assignment.course_version_id == CourseVersion.id)
+        .join(
+            latest,
+            (latest.c.course_id == CourseVersion.course_id)
+            & (latest.c.number == CourseVersion.number),
+        )
+    )
+    return {(course_id, name): counts for course_id, name, counts in rows}
+
+
+def _counted_attempts(
+    user_ids: list[int], mappings: list[SkillMapping]
+) -> dict[tuple[int, int, str], _Counted]:
+    """``(user, course, assignment) -> the counted attempt's result`` for mapped assignments."""
+    pairs = {(m.course_id, m.assignment_name) for m in mappings if m.assignment_name}
+    if not pairs:
+        return {}
+    course_ids = {course_id for course_id, _name in pairs}
+    policy = _counts_policy(course_ids)
+    names = {name for _course, name in pairs}
+    graded: dict[tuple[int, int, str], dict[int, tuple]] = defaultdict(dict)
+    for chunk in _chunks(user_ids):
+        rows = db.session.execute(
+            select(
+                Submission.user_id,
+                Submission.course_id,
+                Submission.assignment_name,
+                Submission.attempt,
+                Submission.id,
+                GradingResult.id,
+                GradingResult.score,
+                GradingResult.earned,
+                GradingResult.possible,
+                GradingResult.recorded_at,
+            )
+            .join(GradingJob, GradingJob.submission_id == Submission.id)
+            .join(GradingResult, GradingResult.job_id == GradingJob.id)
+            .where(
+                Submission.user_id.in_(chunk),
+                Submission.course_id.in_(course_ids),
+                Submission.assignment_name.in_(names),
+                GradingJob.status == JobStatus.GRADED,
+                GradingResult.score.is_not(None),
+            )
+            .order_by(Submission.attempt, GradingJob.id)
+        )
+        for uid, course_id, name, attempt, *rest in rows:
+            if (course_id, name) in pairs:
+                # a regraded attempt counts with its latest result (the last job graded)
+                graded[(uid, course_id, name)][attempt] = tuple(rest)
+    return {
+        key: _pick(list(attempts.values()), policy.get(key[1:], "last"))
+        for key, attempts in graded.items()
+    }
+
+
+def _pick(attempts: list[tuple], counts: str) -> _Counted:
+    """The attempt whose score ``counted_score`` returns (the latest such on a tie)."""
+    score = counted_score([row[2] for row in attempts], counts)
+    submission_id, result_id, _score, earned, possible, at = next(
+        row for row in reversed(attempts) if row[2] == score
+    )
+    return _Counted(submission_id, result_id, earned, possible, at)
+
+
+def _cell_points(
+    counted: dict[tuple[int, int, str], _Counted], mappings: list[SkillMapping]
+) -> dict[tuple[int, str], tuple[float, float]]:
+    """``(result_id, cell_id) -> (earned, possible)`` of the mapped cells of counted results."""
+    cells = {m.cell_id for m in mappings if m.cell_id}
+    result_ids = sorted({c.result_id for c in counted.values()})
+    out: dict[tuple[int, str], tuple[float, float]] = {}
+    if not cells or not result_ids:
+        return out
+    for chunk in _chunks(result_ids):
+        rows = db.session.execute(
+            select(
+                ResultPart.result_id,
+                ResultPart.cell_id,
+                ResultPart.auto_earned,
+                ResultPart.manual_earned,
+                ResultPart.possible,
+            ).where(ResultPart.result_id.in_(chunk), ResultPart.cell_id.in_(cells))
+        )
+        for result_id, cell_id, auto, manual, possible in rows:
+            out[(result_id, cell_id)] = (manual if manual is not None else auto, possible)
+    return out
+
+
+def _completions(
+    user_ids: list[int], mappings: list[SkillMapping]
+) -> dict[tuple[int, int], datetime]:
+    """``(user, course) -> completed_at`` for courses with course-level mappings."""
+    course_ids = {m.course_id for m in mappings if not m.assignment_name}
+    out: dict[tuple[int, int], datetime] = {}
+    if not course_ids:
+        return out
+    for chunk in _chunks(user_ids):
+        rows = db.session.execute(
+            select(
+                Enrollment.user_id,
+                Enrollment.course_id,
+                Enrollment.completed_at,
+                Enrollment.created_at,
+            ).where(
+                Enrollment.user_id.in_(chunk),
+                Enrollment.course_id.in_(course_ids),
+                Enrollment.status == EnrollmentStatus.COMPLETED,
+            )
+        )
+        for uid, course_id, completed_at, created_at in rows:
+            out[(uid, course_id)] = completed_at or created_at
+    return out
+
+
+def _evidence_of(uid, mappings, counted, parts, completed) -> dict[int, Evidence]:
+    """``mapping id -> Evidence`` of one learner (ratio 0 and no time when none)."""
+    out: dict[int, Evidence] = {}
+    for m in mappings:
+        base = {
+            "target": m.target,
+            "course_id": m.course_id,
+            "course_slug": m.course.slug,
+            "assignment_name": m.assignment_name,
+            "cell_id": m.cell_id,
+            "weight": m.weight,
+        }
+        if m.target == "course":
+            at = completed.get((uid, m.course_id))
+            out[m.id] = Evidence(**base, ratio=1.0 if at else 0.0, at=at)
+            continue
+        attempt = counted.get((uid, m.course_id, m.assignment_name))
+        if attempt is None:
+            out[m.id] = Evidence(**base, ratio=0.0)
+            continue
+        if m.target == "cell":
+            earned, possible = parts.get((attempt.result_id, m.cell_id), (0.0, 0.0))
+        else:
+            earned, possible = attempt.earned or 0.0, attempt.possible
+        ratio = min(max(earned / possible, 0.0), 1.0) if possible else 0.0
+        out[m.id] = Evidence(
+            **base,
+            ratio=ratio,
+            submission_id=attempt.submission_id,
+            result_id=attempt.result_id,
+            earned=earned,
+            possible=possible,
+            at=attempt.at,
+        )
+    return out
+
+
+def _by_unit(
+    mappings: list[SkillMapping], evidence: dict[int, Evidence], wanted_courses: set[int]
+) -> list[SkillStatus]:
+    per_unit: dict[int, list[SkillMapping]] = defaultdict(list)
+    for m in mappings:
+        per_unit[m.unit_id].append(m)
+    statuses = []
+    for unit_mappings in per_unit.values():
+        found = [evidence[m.id] for m in unit_mappings]
+        has_any = any(e.has_evidence for e in found)
+        if not has_any and not ({m.course_id for m in unit_mappings} & wanted_courses):
+            continue
+        statuses.append(_status(unit_mappings[0].unit, found))
+    statuses.sort(key=lambda s: (s.track, s.level, s.code))
+    return statuses
+
+
+def _status(unit, found: list[Evidence]) -> SkillStatus:
+    per_course: dict[int, list[Evidence]] = defaultdict(list)
+    for e in found:
+        per_course[e.course_id].append(e)
+    scores = {
+        course_id: sum(e.weight * e.ratio for e in items) / sum(e.weight for e in items)
+        for course_id, items in per_course.items()
+    }
+    best = max(scores, key=lambda c: (scores[c], -c))
+    score = scores[best]
+    state = ACHIEVED if score >= ACHIEVED_AT - 1e-9 else IN_PROGRESS if score > 0 else NOT_STARTED
+    times = [e.at for e in per_course[best] if e.at is not None and e.ratio > 0]
+    return SkillStatus(
+        unit_id=unit.id,
+        code=unit.code,
+        name_ko=unit.name_ko,
+        name_en=unit.name_en,
+        track=str(unit.track.value if hasattr(unit.track, "value") else unit.track),
+        level=unit.level,
+        score=score,
+        state=state,
+        achieved_at=max(times) if state == ACHIEVED and times else None,
+        best_course_id=best if score > 0 else None,
+        evidence=tuple(sorted(found, key=lambda e: (e.course_slug, e.assignment_name, e.cell_id))),
+    )
