@@ -1,0 +1,120 @@
+"""Where the platform keeps data about a person, found by looking at the schema.
+
+A table holds data *about* a person when one of its ``SUBJECT_COLUMNS`` references
+``users.id`` (``user_id``: enrolments, submissions, consents, lab sessions, …), when it keeps
+their e-mail address (invitations), or when it hangs off such a table (progress under
+enrolments, grading results and their cells under submissions). Columns that only name an
+*actor* (``granted_by_id``, ``viewer_id``, …) are not followed: those rows are about other
+people. Because this is read from ``db.metadata``, a new domain's tables are found without
+an edit here; the erasure policy (``lms.privacy.erasure``) has a test that names any table
+it does not know yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Column, Table, and_, or_, select
+
+from lms.accounts.models import User
+from lms.audit.models import AuditEvent
+from lms.db import db
+from lms.privacy.plain import is_secret_column, plain
+
+SUBJECT_COLUMNS = frozenset({"user_id", "recipient_id", "subject_id"})
+#: Rows these subject tables point to that also belong in the person's copy: which
+#: organisation viewed their data, when, and what (the access log).
+PARENTS = {"org_data_access_subjects": ("access_id", "org_data_accesses")}
+MAX_CHILD_DEPTH = 3
+
+
+def _references_users(column: Column) -> bool:
+    return any(fk.column.table.name == "users" for fk in column.foreign_keys)
+
+
+def subject_tables() -> list[tuple[Table, Column]]:
+    """Every (table, column) where the column names the person the row is about."""
+    found = []
+    for table in db.metadata.sorted_tables:
+        for column in table.columns:
+            if column.name in SUBJECT_COLUMNS and _references_users(column):
+                found.append((table, column))
+    return found
+
+
+def email_tables() -> list[tuple[Table, Column]]:
+    """Tables other than ``users`` that keep an e-mail address (invitations)."""
+    return [
+        (t, t.c.email)
+        for t in db.metadata.sorted_tables
+        if t.name != "users" and "email" in t.c and "id" in t.c
+    ]
+
+
+def _children(parent: Table) -> Iterator[tuple[Table, Column]]:
+    subject = {t.name for t, _c in subject_tables()}
+    for table in db.metadata.sorted_tables:
+        if table.name in subject or table.name == "users":
+            continue
+        for column in table.columns:
+            if any(
+                fk.column.table is parent and fk.column.name == "id" for fk in column.foreign_keys
+            ):
+                yield table, column
+
+
+def _rows(table: Table, condition: Any) -> list[dict[str, Any]]:
+    order = [table.c.id] if "id" in table.c else list(table.primary_key.columns)
+    result = db.session.execute(select(table).where(condition).order_by(*order))
+    return [
+        {k: plain(v) for k, v in row._mapping.items() if not is_secret_column(k)} for row in result
+    ]
+
+
+def personal_data(user: User) -> dict[str, list[dict[str, Any]]]:
+    """``{table name: rows}`` of everything kept about ``user`` (secret digests left out):
+    their account, every subject table and its child rows, rows keeping their e-mail, the
+    access log entries about them, and audit events by or about them."""
+    data: dict[str, list[dict[str, Any]]] = {"users": _rows(User.__table__, User.id == user.id)}
+    for table, column in subject_tables():
+        rows = _rows(table, column == user.id)
+        data.setdefault(table.name, []).extend(rows)
+        _add_children(data, table, rows, depth=1)
+        _add_parents(data, table.name, rows)
+    for table, column in email_tables():
+        rows = _rows(table, column == user.email)
+        if rows:
+            data.setdefault(table.name, []).extend(r for r in rows if r not in data[table.name])
+    data["audit_events"] = _rows(AuditEvent.__table__, about_user(user))
+    return {name: rows for name, rows in data.items() if rows}
+
+
+def _add_children(data: dict, parent: Table, rows: list[dict], depth: int) -> None:
+    ids = [r["id"] for r in rows if "id" in r]
+    if not ids or depth > MAX_CHILD_DEPTH:
+        return
+    for child, column in _children(parent):
+        found = _rows(child, column.in_(ids))
+        known = data.setdefault(child.name, [])
+        new = [r for r in found if r not in known]
+        known.extend(new)
+        _add_children(data, child, new, depth + 1)
+
+
+def _add_parents(data: dict, table_name: str, rows: list[dict]) -> None:
+    if table_name not in PARENTS or not rows:
+        return
+    column, parent_name = PARENTS[table_name]
+    parent = db.metadata.tables.get(parent_name)
+    if parent is not None:
+        data[parent_name] = _rows(parent, parent.c.id.in_({r[column] for r in rows}))
+
+
+def about_user(user: User) -> Any:
+    """Audit events by ``user`` or about their account."""
+    table = AuditEvent.__table__
+    return or_(
+        table.c.actor_id == user.id,
+        and_(table.c.object_type == "users", table.c.object_id == str(user.id)),
+    )
