@@ -61,9 +61,11 @@ def register_cli(app: Flask) -> None:
     from lms.grading.cli import grading_cli
     from lms.orgs.cli import orgs_cli
     from lms.publishing.cli import courses_cli
+    from lms.skills.cli import skills_cli
 
     for group in (users_cli, orgs_cli, tokens_cli, demo_cli, courses_cli, grading_cli):
         app.cli.add_command(group)
+    app.cli.add_command(skills_cli)
 
 
 def make_group(name: str, help_text: str) -> AppGroup:
