@@ -1,0 +1,199 @@
+"""Consent services (issue 6). Services flush, never commit; revoking takes effect at once
+because nothing here is cached: every read asks the database.
+
+CONTRACT for the other domains: ``consented_kinds``, ``set_consent``, ``record_access`` and
+``consent_text`` (re-exported from ``lms.consent.texts``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, or_, select
+
+from lms.accounts.models import User
+from lms.audit.services import record
+from lms.consent.models import (
+    AccessVia,
+    Consent,
+    ConsentEvent,
+    ConsentVia,
+    DataKind,
+    OrgDataAccess,
+    OrgDataAccessSubject,
+)
+from lms.consent.texts import consent_text, kind_label
+from lms.db import db, utcnow
+from lms.errors import Forbidden, ValidationError
+from lms.orgs.models import Membership, Organisation
+
+__all__ = [
+    "consent_text",
+    "consented_kinds",
+    "kind_label",
+    "parse_kinds",
+    "record_access",
+    "set_consent",
+]
+
+# Above this many ids the whole organisation is read and filtered here: one query either
+# way, and no statement with more bind parameters than a database accepts.
+_MAX_IN_IDS = 2000
+
+
+def _effective_consents(today: date):  # -> Select
+    """Granted consents that count today: the user is a current member of the organisation
+    and decided during this membership (an earlier membership's consent never revives)."""
+    m = Membership
+    current = and_(
+        m.user_id == Consent.user_id,
+        m.org_id == Consent.org_id,
+        m.started_on <= today,
+        or_(m.ended_on.is_(None), m.ended_on >= today),
+        Consent.updated_at >= m.started_on,
+    )
+    return select(Consent.user_id, Consent.kind).join(m, current).where(Consent.granted.is_(True))
+
+
+def consented_kinds(
+    org_id: int, user_ids: Collection[int] | None = None
+) -> dict[int, frozenset[DataKind]]:
+    """What each member of organisation ``org_id`` shares with it now, in one query.
+
+    ``user_ids`` limits the answer to those users (None: every member). Users absent from
+    the result share nothing; former members and non-members are always absent. Never
+    cached, so a withdrawal counts from the next call on. Commits nothing."""
+    stmt = _effective_consents(date.today()).where(Consent.org_id == org_id)
+    wanted = None if user_ids is None else set(user_ids)
+    if wanted is not None:
+        if not wanted:
+            return {}
+        if len(wanted) <= _MAX_IN_IDS:
+            stmt = stmt.where(Consent.user_id.in_(wanted))
+    shared: dict[int, set[DataKind]] = {}
+    for user_id, kind in db.session.execute(stmt):
+        if wanted is None or user_id in wanted:
+            shared.setdefault(user_id, set()).add(DataKind(kind))
+    return {user_id: frozenset(kinds) for user_id, kinds in shared.items()}
+
+
+def parse_kinds(raw: Mapping[str, object]) -> dict[DataKind, bool]:
+    """``{"progress": true, ...}`` as ``{DataKind: bool}``; ``ValidationError`` for an
+    unknown kind (``unknown_kind``), a value that is not true/false (``invalid_choice``) or
+    nothing at all (``no_choice``)."""
+    values = [k.value for k in DataKind]
+    known = ", ".join(values)
+    choices: dict[DataKind, bool] = {}
+    for key, value in raw.items():
+        if key not in values:
+            raise ValidationError(
+                "unknown_kind",
+                _l("Unknown kind of data: %(kind)s. Use: %(known)s.", kind=key, known=known),
+                key,
+            )
+        if not isinstance(value, bool):
+            raise ValidationError(
+                "invalid_choice", _l("%(kind)s must be true or false.", kind=key), key
+            )
+        choices[DataKind(key)] = value
+    if not choices:
+        raise ValidationError(
+            "no_choice", _l("Say which kinds to share, e.g. %(example)s.", example=known)
+        )
+    return choices
+
+
+def current_membership(user: User, org: Organisation, today: date | None = None):
+    """``user``'s open membership of ``org`` (the earliest, if several), else None."""
+    today = today or date.today()
+    stmt = (
+        select(Membership)
+        .where(Membership.user_id == user.id, Membership.org_id == org.id)
+        .where(Membership.started_on <= today)
+        .where(or_(Membership.ended_on.is_(None), Membership.ended_on >= today))
+        .order_by(Membership.started_on)
+    )
+    return db.session.scalars(stmt).first()
+
+
+def set_consent(
+    user: User, org: Organisation, choices: Mapping[DataKind, bool], via: str
+) -> list[Consent]:
+    """Record ``user``'s decisions for ``org``: ``choices`` maps kinds to share (True) or
+    not (False); kinds left out keep their current decision. ``via`` is "page" or "api".
+
+    Only for current members (else ``Forbidden`` ``not_member``). Each kind whose decision
+    changes gets a ``ConsentEvent``; one audit event ``consent.change`` sums them up. Returns
+    the consent rows of the chosen kinds. Flushes, never commits."""
+    via = ConsentVia(via)
+    membership = current_membership(user, org)
+    if membership is None:
+        raise Forbidden("not_member", _l("You are not a member of this organisation."))
+    choices = {DataKind(kind): bool(granted) for kind, granted in choices.items()}
+    rows = {
+        row.kind: row
+        for row in db.session.scalars(
+            select(Consent).where(Consent.user_id == user.id, Consent.org_id == org.id)
+        )
+    }
+    now, changed = utcnow(), {}
+    for kind, granted in sorted(choices.items()):
+        row = rows.get(kind)
+        # A decision from an earlier membership counts as "not shared": rewrite it.
+        stale = row is not None and row.updated_at.date() < membership.started_on
+        if row is None:
+            row = rows[kind] = Consent(user_id=user.id, org_id=org.id, kind=kind)
+            db.session.add(row)
+        elif not stale and row.granted == granted:
+            continue
+        row.granted, row.updated_at = granted, now
+        changed[kind] = granted
+        db.session.add(
+            ConsentEvent(
+                user_id=user.id, org_id=org.id, kind=kind, granted=granted, via=via, at=now
+            )
+        )
+    if changed:
+        details = {
+            "org": org.slug,
+            "via": via.value,
+            "granted": sorted(k.value for k, g in changed.items() if g),
+            "withdrawn": sorted(k.value for k, g in changed.items() if not g),
+        }
+        record("consent.change", actor=user, obj=org, details=details)
+    db.session.flush()
+    return [rows[kind] for kind in sorted(choices)]
+
+
+def record_access(
+    viewer: User | None,
+    org: Organisation,
+    subject_ids: Collection[int],
+    kinds: Collection[DataKind],
+    via: str,
+) -> None:
+    """Log that ``viewer`` (None: an organisation token or the command line) saw ``kinds``
+    of the data of users ``subject_ids`` of ``org`` through ``via`` ("page", "export",
+    "api"). ``kinds`` may be empty: membership facts only. Costs two INSERT statements
+    whatever the number of subjects; nothing is logged without subjects. Flushes, never
+    commits: the caller's commit stores it with the rest of the request."""
+    via = AccessVia(via)
+    ids = sorted({int(i) for i in subject_ids})
+    if not ids:
+        return
+    access = OrgDataAccess(
+        org_id=org.id,
+        viewer_id=getattr(viewer, "id", None),
+        kinds=sorted(DataKind(k).value for k in set(kinds)),
+        via=via,
+        subject_count=len(ids),
+        at=utcnow(),
+    )
+    db.session.add(access)
+    db.session.flush()
+    db.session.execute(
+        OrgDataAccessSubject.__table__.insert(),
+        [{"access_id": access.id, "user_id": user_id} for user_id in ids],
+    )
