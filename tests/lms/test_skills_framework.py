@@ -156,6 +156,8 @@ def test_the_cli_loads_the_starter_and_imports_with_a_report(app, tmp_path):
     good.write_bytes(GOOD.encode("cp949"))
     result = runner.invoke(args=["skills", "import", "--dry-run", str(good)])
     assert result.exit_code == 0 and "Dry run" in result.output
-    assert db.session.scalar(select(CompetencyUnit).where(CompetencyUnit.code == "SF-ROB-01")) is None
+    assert (
+        db.session.scalar(select(CompetencyUnit).where(CompetencyUnit.code == "SF-ROB-01")) is None
+    )
     result = runner.invoke(args=["skills", "import", "--encoding", "cp949", str(good)])
     assert result.exit_code == 0 and get_unit("SF-ROB-01").name_ko == "로봇 비전 기초"
