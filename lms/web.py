@@ -56,6 +56,7 @@ PAGE_MODULES = (
     "lms.publishing.views",
     "lms.hub.views",
     "lms.hub.staff_views",
+    "lms.reporting.views",
 )
 
 #: Sent on every response. No inline script or style anywhere, so 'self' is enough.

@@ -104,6 +104,10 @@ class ApiToken(db.Model):
     last_used_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # Set: an organisation-scoped token that reads only that org's reporting API (issue 6).
+    org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
 
     user: Mapped[User] = relationship()
 

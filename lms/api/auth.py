@@ -29,6 +29,9 @@ def load_token_user() -> None:
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("invalid_token", _l("Send the token as: Authorization: Bearer <token>."))
     g.api_user = authenticate_token(secret.strip())
+    from lms.reporting.tokens import check_token_scope  # issue 6: org-scoped HR tokens
+
+    g.api_token_org_id = check_token_scope(secret.strip(), request.endpoint)
     if db.session.dirty:  # last_used_at moved on; keep it even if the request fails later
         db.session.commit()
 

@@ -1,0 +1,76 @@
+"""The dashboard's charts, drawn by the server as SVG with the gradebook's chart helpers
+(``lms.grading.analytics``): items completed per week, enrolments by status, skills."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Integer, cast, func, select
+
+from lms.catalog.models import Progress
+from lms.completion.progress import _in_ids
+from lms.db import db, utcnow
+from lms.grading.analytics import Bar, Chart, column_chart, row_chart
+from lms.reporting.queries import Figures, StatusCounts
+
+WEEKS = 12
+
+
+def weekly_progress(figures: Figures, weeks: int = WEEKS) -> Chart:
+    """Catalogue items completed per week over the last ``weeks`` weeks by the enrolments
+    in ``figures`` (one grouped statement), oldest week first."""
+    start = utcnow() - timedelta(weeks=weeks)
+    counts: dict[int, int] = {}
+    ids = [e[0] for e in figures.enrolments]
+    if ids:
+        week = _week_index(Progress.completed_at, start)
+        stmt = (
+            select(week, func.count())
+            .where(_in_ids(Progress.enrollment_id, ids), Progress.completed_at >= start)
+            .group_by(week)
+        )
+        counts = {int(w): n for w, n in db.session.execute(stmt) if w is not None}
+    bars = []
+    for i in range(weeks):
+        monday = (start + timedelta(weeks=i)).date()
+        n = counts.get(i, 0)
+        bars.append(Bar(f"{monday.month}/{monday.day}", n, str(n)))
+    return column_chart(bars)
+
+
+def _week_index(column, start):  # -> SQL expression: whole weeks since ``start``
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(func.floor(func.extract("epoch", column - start) / 604800), Integer)
+    return cast((func.julianday(column) - func.julianday(start)) / 7, Integer)
+
+
+def status_chart(counts: StatusCounts) -> Chart:
+    """Enrolments by status, as shares of all enrolments in scope."""
+    total = counts.enrolled or 1
+    parts = [
+        (_l("Active"), counts.active),
+        (_l("At risk"), counts.at_risk),
+        (_l("Completed"), counts.completed),
+    ]
+    return row_chart([Bar(str(label), n / total, str(n)) for label, n in parts])
+
+
+def skills_chart(gained: dict[int, list], locale: str, top: int = 10) -> Chart:
+    """The ``top`` skills by number of members who reached them."""
+    counter: Counter[str] = Counter()
+    for statuses in gained.values():
+        counter.update({skill_name(s, locale) for s in statuses})
+    members = len(gained) or 1
+    bars = [Bar(name, n / members, str(n)) for name, n in counter.most_common(top)]
+    return row_chart(bars)
+
+
+def skill_name(status: object, locale: str) -> str:
+    """A skill status's unit as "CODE name" (duck-typed on ``lms.skills``' SkillStatus)."""
+    unit = getattr(status, "unit", status)
+    code = getattr(unit, "code", "") or getattr(status, "code", "")
+    name = getattr(unit, f"name_{locale}", None) or getattr(unit, "name_ko", None)
+    name = name or getattr(status, "name", "") or str(code)
+    return f"{code} {name}".strip() if code and code != name else str(name)

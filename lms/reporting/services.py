@@ -1,0 +1,96 @@
+"""Reports of an organisation for its managers: the dashboard, the member export and one
+member's detail. Each checks access, reads set-based (``lms.reporting.queries``) and logs
+the view of members' data (``lms.consent.services.record_access``: one entry per kind, only
+for the members who share it). Flush, never commit: the caller commits the log."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from lms.accounts.models import User
+from lms.catalog.queries import Page
+from lms.consent.models import DataKind
+from lms.consent.services import record_access
+from lms.errors import Forbidden
+from lms.grading.analytics import Chart
+from lms.orgs.models import Organisation
+from lms.reporting import charts, queries, rows
+from lms.reporting.filters import ReportFilter
+from lms.reporting.queries import GroupRow, Scope, StatusCounts
+
+REPORTED = frozenset(queries.REPORTED_KINDS)
+
+
+@dataclass
+class Dashboard:
+    scope: Scope
+    members: int
+    sharing: dict[str, int]  # kind -> members sharing it
+    counts: StatusCounts
+    departments: list[GroupRow]
+    programmes: list[GroupRow]
+    weekly: Chart
+    statuses: Chart
+    skills: Chart
+    gpu_hours: float
+    table: Page
+
+
+def require_reporter(actor: User | None, org: Organisation) -> None:
+    """Managers of ``org`` and admins may read its reports; ``Forbidden`` for others."""
+    from lms.orgs.services import can_manage_org
+
+    if actor is None or not can_manage_org(actor, org):
+        raise Forbidden("forbidden", _l("You do not manage this organisation."))
+
+
+def dashboard(actor: User, org: Organisation, filters: ReportFilter, locale: str) -> Dashboard:
+    """The dashboard of ``org`` for ``actor`` (a manager); logs the view ("page")."""
+    require_reporter(actor, org)
+    scope = queries.build_scope(org, filters)
+    figures = queries.enrolment_figures(scope)
+    counts = queries.status_counts(figures)
+    progress_ids = scope.sharing(DataKind.PROGRESS)
+    gained = queries.skills_gained(scope.sharing(DataKind.SKILLS))
+    hours = queries.gpu_hours(org, progress_ids)
+    board = Dashboard(
+        scope,
+        len(scope.departments),
+        {k.value: len(scope.sharing(k)) for k in queries.REPORTED_KINDS},
+        counts,
+        queries.by_department(scope, figures),
+        queries.by_programme(figures),
+        charts.weekly_progress(figures),
+        charts.status_chart(counts),
+        charts.skills_chart(gained, locale),
+        round(sum(hours.values()), 1),
+        rows.member_page(scope, figures),
+    )
+    log_view(actor, scope, scope.departments.keys(), "page")
+    return board
+
+
+def export_rows(actor: User, org: Organisation, filters: ReportFilter) -> list[rows.MemberRow]:
+    """Every member row the filters select (no paging); logs the export."""
+    require_reporter(actor, org)
+    scope = queries.build_scope(org, filters)
+    figures = queries.enrolment_figures(scope)
+    user_ids = rows.listed_user_ids(scope, figures)
+    found = rows.member_rows(scope, figures, user_ids)
+    log_view(actor, scope, user_ids, "export")
+    return found
+
+
+def log_view(viewer: User | None, scope: Scope, user_ids: Collection[int], via: str) -> None:
+    """Log what the organisation saw of ``user_ids``: one entry per combination of shared
+    kinds (membership facts only: no kinds), so each member's log says exactly what was
+    seen of them; two bulk statements per entry, at most eight entries."""
+    groups: dict[frozenset[DataKind], set[int]] = defaultdict(set)
+    for user_id in user_ids:
+        groups[scope.kinds_of(user_id) & REPORTED].add(user_id)
+    for kinds, ids in sorted(groups.items(), key=lambda g: sorted(g[0])):
+        record_access(viewer, scope.org, ids, sorted(kinds), via)
