@@ -56,6 +56,8 @@ PAGE_MODULES = (
     "lms.publishing.views",
     "lms.hub.views",
     "lms.hub.staff_views",
+    "lms.credentials.views",
+    "lms.credentials.admin_views",
     "lms.reporting.views",
 )
 

@@ -29,6 +29,7 @@ from lms.accounts.forms import (
 )
 from lms.errors import DomainError
 from lms.extensions import db, limiter
+from lms.orgs import invitations as org_invitations
 from lms.orgs import services as org_services
 from lms.web import current_locale, me, safe_next, show_error
 
@@ -56,9 +57,9 @@ def register() -> ResponseReturnValue:
                 locale=session.get("locale"),
             )
             if form.organisation.data:
-                # Self-declared at sign-up (no actor to check): a plain membership only.
+                # Self-declared at sign-up: a request that the org's managers approve.
                 org = org_services.get_org(form.organisation.data)
-                org_services.add_member(None, org, user)
+                org_invitations.request_to_join(user, org)
         except DomainError as error:
             db.session.rollback()
             show_error(form, error, fallback="email")
@@ -66,6 +67,8 @@ def register() -> ResponseReturnValue:
             db.session.commit()
             login_user(user)
             flash(_("Welcome! Your account is ready."), "success")
+            if form.organisation.data or org_invitations.invitations_for(user):
+                return redirect(url_for("orgs.mine"))
             return redirect(url_for("catalog.catalogue"))
     return render_template("accounts/register.html", form=form)
 

@@ -1,12 +1,15 @@
-"""Organisation manager pages: the members of an organisation, and sponsoring an enrolment."""
+"""Organisation manager pages: members grouped by department, departments, removing and
+moving members, and sponsoring one enrolment. Invitations, imports, bulk sponsoring and the
+member's own pages live in the sibling ``*_views`` modules on the same blueprint."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
@@ -15,10 +18,10 @@ from lms.catalog import queries as catalog_queries
 from lms.catalog import services as catalog_services
 from lms.catalog.models import Enrollment
 from lms.db import db
-from lms.errors import DomainError
+from lms.errors import DomainError, ValidationError
 from lms.orgs import services
-from lms.orgs.forms import SponsorForm
-from lms.orgs.models import Membership, Organisation
+from lms.orgs.forms import ActionForm, DepartmentForm, MoveForm, SponsorForm
+from lms.orgs.models import Department, Membership, Organisation
 from lms.web import current_locale, has_role, me, show_error
 
 bp = Blueprint("orgs", __name__, template_folder="templates")
@@ -77,15 +80,61 @@ def index() -> ResponseReturnValue:
     return render_template("orgs/index.html", orgs=orgs)
 
 
+def department_choices(org: Organisation) -> list[tuple[str, str]]:
+    return [(str(d.id), d.name) for d in org.departments]
+
+
+def org_tabs(org: Organisation) -> list[tuple[str, str, str]]:
+    """(endpoint, url, label) of the organisation's manager pages, for the tab bar."""
+    tabs = [
+        ("orgs.detail", _("Members")),
+        ("orgs.invitations", _("Invitations")),
+        ("orgs.import_members", _("Import CSV")),
+        ("orgs.departments", _("Departments")),
+        ("orgs.bulk_sponsor", _("Sponsor enrolments")),
+        ("reporting.dashboard", _("Dashboard")),
+    ]
+    return [
+        (endpoint, url_for(endpoint, slug=org.slug), text)
+        for endpoint, text in tabs
+        if endpoint in current_app.view_functions
+    ]
+
+
+def _group_by_department(members: list[Membership]) -> list[tuple[Department | None, list]]:
+    groups: dict[int | None, list[Membership]] = {}
+    for m in members:
+        groups.setdefault(m.department_id, []).append(m)
+    ordered = sorted(
+        groups.values(),
+        key=lambda g: (g[0].department is None, g[0].department.name if g[0].department else ""),
+    )
+    return [(g[0].department, g) for g in ordered]
+
+
 def _detail_page(org: Organisation, form: SponsorForm | None = None, status: int = 200):
     members = current_members(org)
+    department_id = request.args.get("department", type=int)
+    shown = [m for m in members if department_id is None or m.department_id == department_id]
     context = {
         "org": org,
+        "tabs": org_tabs(org),
         "members": members,
+        "groups": _group_by_department(shown),
+        "department_id": department_id,
         "enrollments": sponsored_enrollments(org),
         "form": form or _sponsor_form(members, formdata=None),
+        "move_form": MoveForm(departments=department_choices(org), formdata=None),
+        "action_form": ActionForm(formdata=None),
+        "pending_requests": len(_pending_requests(org)),
     }
     return render_template("orgs/detail.html", **context), status
+
+
+def _pending_requests(org: Organisation) -> list:
+    from lms.orgs.invitations import pending_join_requests
+
+    return pending_join_requests(org)
 
 
 @bp.get("/orgs/<slug>")
@@ -117,3 +166,102 @@ def sponsor(slug: str) -> ResponseReturnValue:
         _("%(name)s is now enrolled, sponsored by your organisation.", name=member.name), "success"
     )
     return redirect(url_for("orgs.detail", slug=org.slug))
+
+
+@bp.post("/orgs/<slug>/memberships/<int:membership_id>/end")
+@login_required
+def remove_member(slug: str, membership_id: int) -> ResponseReturnValue:
+    """A manager ends a member's membership (history kept)."""
+    org = _managed_org(slug)
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.org_id != org.id:
+        abort(404)
+    try:
+        services.remove_member(me(), org, membership)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("orgs.detail", slug=org.slug))
+    db.session.commit()
+    flash(_("%(name)s is no longer a member.", name=membership.user.name), "success")
+    return redirect(url_for("orgs.detail", slug=org.slug))
+
+
+@bp.post("/orgs/<slug>/members/move")
+@login_required
+def move_members(slug: str) -> ResponseReturnValue:
+    """Put the checked members into a department (or none)."""
+    org = _managed_org(slug)
+    form = MoveForm(departments=department_choices(org))
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        department = None
+        if form.department.data:
+            department = services.get_department(org, int(form.department.data))
+        user_ids = [int(v) for v in request.form.getlist("members") if v.isdigit()]
+        moved = services.move_members(me(), org, user_ids, department)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("orgs.detail", slug=org.slug))
+    db.session.commit()
+    flash(_("%(count)s members moved.", count=moved), "success")
+    return redirect(url_for("orgs.detail", slug=org.slug))
+
+
+def _departments_page(org: Organisation, form: DepartmentForm | None = None, status: int = 200):
+    counts: dict[int | None, int] = {}
+    for m in current_members(org):
+        counts[m.department_id] = counts.get(m.department_id, 0) + 1
+    context = {
+        "org": org,
+        "tabs": org_tabs(org),
+        "counts": counts,
+        "form": form or DepartmentForm(formdata=None),
+    }
+    return render_template("orgs/departments.html", **context), status
+
+
+@bp.get("/orgs/<slug>/departments")
+@login_required
+def departments(slug: str) -> ResponseReturnValue:
+    """Departments of the organisation with their member counts; create and rename."""
+    return _departments_page(_managed_org(slug))
+
+
+@bp.post("/orgs/<slug>/departments")
+@login_required
+def create_department(slug: str) -> ResponseReturnValue:
+    org = _managed_org(slug)
+    form = DepartmentForm()
+    if not form.validate_on_submit():
+        return _departments_page(org, form, 422)
+    try:
+        services.add_department(me(), org, form.name.data)
+    except DomainError as error:
+        db.session.rollback()
+        show_error(form, error, fallback="name")
+        return _departments_page(org, form, error.status)
+    db.session.commit()
+    flash(_("Department %(name)s created.", name=form.name.data), "success")
+    return redirect(url_for("orgs.departments", slug=org.slug))
+
+
+@bp.post("/orgs/<slug>/departments/<int:department_id>")
+@login_required
+def rename_department(slug: str, department_id: int) -> ResponseReturnValue:
+    org = _managed_org(slug)
+    form = DepartmentForm()
+    try:
+        department = services.get_department(org, department_id)
+        if not form.validate_on_submit():
+            raise ValidationError("invalid_name", _l("Enter a name."), "name")
+        services.rename_department(me(), department, form.name.data)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("orgs.departments", slug=org.slug))
+    db.session.commit()
+    flash(_("Department renamed to %(name)s.", name=form.name.data), "success")
+    return redirect(url_for("orgs.departments", slug=org.slug))

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from lms.accounts.models import ApiToken, Segment, User
 from lms.db import db
-from lms.orgs.models import Membership
+from lms.orgs.models import JoinRequest, Membership
 
 STRONG = "Garden-lamp-42"
 
@@ -32,12 +32,14 @@ def test_register_creates_the_account_and_logs_in(client):
     assert client.get("/settings").status_code == 200
 
 
-def test_register_with_an_organisation_starts_a_membership(client, make_org):
+def test_register_with_an_organisation_asks_to_join_without_a_membership(client, make_org):
     org = make_org(slug="ulsan-univ", kind="university")
-    _register(client, organisation="ulsan-univ")
+    response = _register(client, organisation="ulsan-univ")
+    assert response.headers["Location"].endswith("/me/organisations")
     user = db.session.scalar(select(User).where(User.email == "haneul@example.com"))
-    membership = db.session.scalar(select(Membership).where(Membership.user_id == user.id))
-    assert membership.org_id == org.id and membership.ended_on is None
+    assert db.session.scalar(select(Membership).where(Membership.user_id == user.id)) is None
+    request = db.session.scalar(select(JoinRequest).where(JoinRequest.user_id == user.id))
+    assert (request.org_id, request.status) == (org.id, "pending")
 
 
 def test_duplicate_email_is_refused_with_a_korean_message(client, make_user):
