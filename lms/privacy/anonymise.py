@@ -15,6 +15,7 @@ import logging
 import secrets
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
 from lms.accounts.models import Role, User
@@ -31,35 +32,40 @@ DELETED_DOMAIN = "deleted.invalid"
 
 #: table -> (action, why). Actions: "delete" the person's rows; "keep" them pseudonymised;
 #: "scrub" keep the rows but clear their free text; "custom" handled by a function below.
-ERASURE_POLICY: dict[str, tuple[str, str]] = {
-    "users": ("custom", "anonymised: name, e-mail, password, language, time zone replaced"),
-    "segment_changes": ("delete", "the learning-stage history is personal"),
-    "api_tokens": ("delete", "access tokens"),
-    "oauth_tokens": ("delete", "lab sign-in tokens"),
-    "oauth_authorization_codes": ("delete", "lab sign-in codes"),
-    "memberships": ("delete", "links to organisations and departments"),
-    "org_invitations": ("delete", "invitations keep the e-mail address"),
-    "org_join_requests": ("delete", "requests to join organisations"),
-    "consents": ("delete", "consent choices"),
-    "consent_events": ("delete", "consent history"),
-    "course_instructors": ("delete", "teaching assignments"),
-    "cohort_instructors": ("delete", "teaching assignments"),
-    "data_exports": ("delete", "export zips (their files are removed first)"),
+ERASURE_POLICY: dict[str, tuple[str, Any]] = {
+    "users": ("custom", _l("anonymised: name, e-mail, password, language, time zone replaced")),
+    "segment_changes": ("delete", _l("the learning-stage history is personal")),
+    "api_tokens": ("delete", _l("access tokens")),
+    "oauth_tokens": ("delete", _l("lab sign-in tokens")),
+    "oauth_authorization_codes": ("delete", _l("lab sign-in codes")),
+    "memberships": ("delete", _l("links to organisations and departments")),
+    "org_invitations": ("delete", _l("invitations keep the e-mail address")),
+    "org_join_requests": ("delete", _l("requests to join organisations")),
+    "consents": ("delete", _l("consent choices")),
+    "consent_events": ("delete", _l("consent history")),
+    "course_instructors": ("delete", _l("teaching assignments")),
+    "cohort_instructors": ("delete", _l("teaching assignments")),
+    "data_exports": ("delete", _l("export zips (their files are removed first)")),
     "submissions": (
         "custom",
-        "notebooks deleted from storage; the graded attempt (points, times) is kept for the "
-        "grade record",
+        _l(
+            "notebooks deleted from storage; the graded attempt (points, times) is kept for "
+            "the grade record"
+        ),
     ),
-    "enrollments": ("keep", "grade record: enrolment, progress and status behind grades"),
-    "assignment_extensions": ("scrub", "deadline kept for the grade record, reason cleared"),
-    "feedback_releases": ("keep", "grade record: when feedback was released"),
-    "attendance": ("keep", "evidence behind confirmed completions"),
-    "completions": ("keep", "confirmed completions back issued credentials"),
-    "credentials": ("keep", "issued credentials must stay verifiable (recipient name kept)"),
-    "lab_sessions": ("keep", "GPU-hour accounting of courses and organisations"),
-    "org_data_access_subjects": ("keep", "the organisations' log of what they viewed"),
-    "deletion_requests": ("scrub", "the record that the erasure was done; note cleared"),
-    "audit_events": ("scrub", "kept (grade audit, security); the person's IP and browser cleared"),
+    "enrollments": ("keep", _l("grade record: enrolment, progress and status behind grades")),
+    "assignment_extensions": ("scrub", _l("deadline kept for the grade record, reason cleared")),
+    "feedback_releases": ("keep", _l("grade record: when feedback was released")),
+    "attendance": ("keep", _l("evidence behind confirmed completions")),
+    "completions": ("keep", _l("confirmed completions back issued credentials")),
+    "credentials": ("keep", _l("issued credentials must stay verifiable (recipient name kept)")),
+    "lab_sessions": ("keep", _l("GPU-hour accounting of courses and organisations")),
+    "org_data_access_subjects": ("keep", _l("the organisations' log of what they viewed")),
+    "deletion_requests": ("scrub", _l("the record that the erasure was done; note cleared")),
+    "audit_events": (
+        "scrub",
+        _l("kept (grade audit, security); the person's IP and browser cleared"),
+    ),
 }
 
 _TEXT_TO_CLEAR = {"assignment_extensions": ("reason",), "deletion_requests": ("reason",)}

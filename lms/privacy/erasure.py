@@ -22,7 +22,7 @@ from lms.privacy.models import DeletionRequest, DeletionStatus
 MAX_NOTE = 2000
 
 
-def _pending(user: User) -> DeletionRequest | None:
+def pending_request(user: User) -> DeletionRequest | None:
     return db.session.scalar(
         select(DeletionRequest).where(
             DeletionRequest.user_id == user.id, DeletionRequest.status == DeletionStatus.PENDING
@@ -61,7 +61,7 @@ def request_deletion(user: User, reason: str = "") -> DeletionRequest:
     """Ask for ``user``'s account to be deleted after an administrator's review. Raises
     ``Conflict`` (``deletion_pending``, ``already_erased``, ``last_admin``). Audited."""
     _check_erasable(user)
-    if _pending(user) is not None:
+    if pending_request(user) is not None:
         raise Conflict("deletion_pending", _l("You have already asked for deletion."))
     request = DeletionRequest(user=user, method="review", reason=_note(reason))
     db.session.add(request)
@@ -122,7 +122,7 @@ def erase_with_password(user: User, password: str, reason: str = "") -> Deletion
     commits that). Audited."""
     _check_erasable(user)
     authenticate(user.email, password)
-    request = _pending(user) or DeletionRequest(user=user, reason=_note(reason))
+    request = pending_request(user) or DeletionRequest(user=user, reason=_note(reason))
     request.method = "password"
     db.session.add(request)
     db.session.flush()
@@ -135,12 +135,14 @@ def _erase(actor: User, request: DeletionRequest) -> DeletionRequest:
     summary = erase_personal_data(user)
     request.status, request.completed_at = DeletionStatus.COMPLETED, utcnow()
     request.summary = summary
-    audit(
+    event = audit(
         "privacy.deletion.execute",
         actor=actor,
         obj=user,
         details={"request_id": request.id, "method": request.method},
     )
+    if actor.id == user.id:  # the person's own address and browser are not kept either
+        event.ip = event.user_agent = None
     return request
 
 

@@ -211,10 +211,11 @@ def _completions(user: User) -> list[dict[str, Any]] | None:
 
 
 def _skills(user: User) -> list[dict[str, Any]] | None:
-    services = optional_module("lms.skills.services")
-    if services is None or not hasattr(services, "skill_profile"):
-        return None
-    return [plain(status) for status in services.skill_profile(user)]
+    for name in ("lms.skills.services", "lms.skills.evidence"):
+        module = optional_module(name)
+        if module is not None and hasattr(module, "skill_profile"):
+            return [plain(status) for status in module.skill_profile(user)]
+    return None
 
 
 def _credentials(user: User) -> list[dict[str, Any]] | None:
@@ -228,8 +229,10 @@ def credential_summary(credential: Any) -> dict[str, Any]:
     """The plain columns of a credential row, without its (long) signed document."""
     data = plain(credential)
     if isinstance(data, dict):
-        for bulky in ("document", "jwt", "vc_jwt", "signed", "payload", "proof"):
+        for bulky in ("document", "jwt", "token", "payload", "proof"):
             data.pop(bulky, None)
+        if data.get("uuid"):
+            data["verify_url"] = f"/credentials/{data['uuid']}"
     return data
 
 
