@@ -69,6 +69,9 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(credentials_cli)
     app.cli.add_command(skills_cli)
+    from lms.privacy.cli import privacy_cli
+
+    app.cli.add_command(privacy_cli)
 
 
 def make_group(name: str, help_text: str) -> AppGroup:

@@ -59,6 +59,8 @@ PAGE_MODULES = (
     "lms.credentials.views",
     "lms.credentials.admin_views",
     "lms.reporting.views",
+    "lms.privacy.views",
+    "lms.privacy.admin_views",
 )
 
 #: Sent on every response. No inline script or style anywhere, so 'self' is enough.
