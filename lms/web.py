@@ -56,11 +56,10 @@ PAGE_MODULES = (
     "lms.publishing.views",
     "lms.hub.views",
     "lms.hub.staff_views",
+    "lms.consent.views",
     "lms.credentials.views",
     "lms.credentials.admin_views",
     "lms.reporting.views",
-    "lms.privacy.views",
-    "lms.privacy.admin_views",
 )
 
 #: Sent on every response. No inline script or style anywhere, so 'self' is enough.

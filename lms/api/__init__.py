@@ -6,5 +6,5 @@ api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from lms.api import views  # noqa: E402,F401  (routes register on import)
 from lms.grading import api as grading_api  # noqa: E402,F401  (issue 4 routes)
+from lms.consent import api as consent_api  # noqa: E402,F401  (issue 6 routes)
 from lms.reporting import api as reporting_api  # noqa: E402,F401  (issue 6 routes)
-from lms.privacy import api as privacy_api  # noqa: E402,F401  (issue 6 routes)

@@ -26,7 +26,7 @@ from lms.consent.models import (
 )
 from lms.consent.texts import consent_text, kind_label
 from lms.db import db, utcnow
-from lms.errors import Forbidden, ValidationError
+from lms.errors import BadRequest, Forbidden, ValidationError
 from lms.orgs.models import Membership, Organisation
 
 __all__ = [
@@ -80,18 +80,17 @@ def consented_kinds(
 
 
 def parse_kinds(raw: Mapping[str, object]) -> dict[DataKind, bool]:
-    """``{"progress": true, ...}`` as ``{DataKind: bool}``; ``ValidationError`` for an
-    unknown kind (``unknown_kind``), a value that is not true/false (``invalid_choice``) or
-    nothing at all (``no_choice``)."""
+    """``{"progress": true, ...}`` as ``{DataKind: bool}``. ``BadRequest`` (400,
+    ``unknown_kind``) for a kind that does not exist; ``ValidationError`` (422) for a value
+    that is not true/false (``invalid_choice``) or nothing at all (``no_choice``)."""
     values = [k.value for k in DataKind]
     known = ", ".join(values)
     choices: dict[DataKind, bool] = {}
     for key, value in raw.items():
         if key not in values:
-            raise ValidationError(
+            raise BadRequest(
                 "unknown_kind",
                 _l("Unknown kind of data: %(kind)s. Use: %(known)s.", kind=key, known=known),
-                key,
             )
         if not isinstance(value, bool):
             raise ValidationError(

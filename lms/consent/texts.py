@@ -50,20 +50,49 @@ def kind_label(kind: DataKind | str, locale: str | None = None) -> str:
         return str(label)
 
 
+def consent_scope(org: Organisation, kind: DataKind | str, locale: str) -> str:
+    """Who receives what and why: the part of the consent text that differs per kind."""
+    kind = DataKind(kind)
+    with force_locale(locale):
+        return gettext(
+            "The managers of %(org)s may see %(what)s, %(why)s.",
+            org=org.name(locale),
+            what=str(_WHAT[kind]),
+            why=str(_WHY.get(OrgKind(org.kind), _WHY[OrgKind.COMPANY])),
+        )
+
+
+def consent_terms(org: Organisation, locale: str) -> str:
+    """For how long, that refusing is allowed and that the decision can change: the part
+    of the consent text that is the same for every kind."""
+    with force_locale(locale):
+        return gettext(
+            "They see it only while you are a member of %(org)s and keep this consent, and "
+            "every time they look it is logged for you to see in your settings. Refusing is "
+            "allowed and changes nothing in your courses. You can change your decision at any "
+            "time: withdrawing takes effect at once (files the organisation already exported "
+            "stay its responsibility).",
+            org=org.name(locale),
+        )
+
+
 def consent_text(org: Organisation, kind: DataKind | str, locale: str) -> str:
     """The consent text for sharing ``kind`` with ``org``, in ``locale`` ('ko' or 'en').
 
     Says who receives what, why, for how long, that refusing is allowed and that the
     decision can be changed at any time. Needs an app context."""
-    kind = DataKind(kind)
-    with force_locale(locale):
-        return gettext(
-            "The managers of %(org)s may see %(what)s, %(why)s. They see it only while you are "
-            "a member of %(org)s and keep this consent, and every time they look it is logged "
-            "here for you. Refusing is allowed and changes nothing in your courses. You can "
-            "change your decision at any time: withdrawing takes effect at once (files the "
-            "organisation already exported stay its responsibility).",
-            org=org.name(locale),
-            what=str(_WHAT[kind]),
-            why=str(_WHY.get(OrgKind(org.kind), _WHY[OrgKind.COMPANY])),
-        )
+    return f"{consent_scope(org, kind, locale)} {consent_terms(org, locale)}"
+
+
+#: How a decision was made or the data was seen.
+VIA_LABELS = {
+    "page": _l("Web page"),
+    "api": _l("API"),
+    "export": _l("Export file"),
+}
+
+
+def via_label(via: object) -> str:
+    """The translated name of a channel ("page", "api", "export")."""
+    key = str(getattr(via, "value", via))
+    return str(VIA_LABELS.get(key, key))

@@ -24,7 +24,7 @@ from lms.consent.services import (
     set_consent,
 )
 from lms.db import db, utcnow
-from lms.errors import Forbidden, ValidationError
+from lms.errors import BadRequest, Forbidden, ValidationError
 from lms.orgs.models import Membership
 
 P, S, K, SUB = DataKind.PROGRESS, DataKind.SCORES, DataKind.SKILLS, DataKind.SUBMISSIONS
@@ -157,7 +157,7 @@ def test_changes_are_recorded_as_events_and_audited(make_org, make_user):
 
 def test_parse_kinds_refuses_unknown_kinds_and_non_booleans():
     assert parse_kinds({"progress": True, "skills": False}) == {P: True, K: False}
-    with pytest.raises(ValidationError) as error:
+    with pytest.raises(BadRequest) as error:
         parse_kinds({"salary": True})
     assert error.value.code == "unknown_kind" and "salary" in str(error.value.message)
     with pytest.raises(ValidationError) as error:
