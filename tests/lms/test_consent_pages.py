@@ -114,3 +114,9 @@ def test_the_page_is_in_english_too(client, login, make_user, make_org):
     page = client.get("/settings/consents").get_data(as_text=True)
     assert "Refusing is allowed" in page and "Acme Corp" in page
 
+
+
+def test_the_settings_page_links_to_the_consent_page(client, login, make_user):
+    login(client, make_user())
+    page = client.get("/settings").get_data(as_text=True)
+    assert 'href="/settings/consents"' in page
