@@ -265,6 +265,9 @@ def load_demo() -> int:
             )
             counter[0] += 1
     _learning_history(counter, users, courses, orgs)
+    from lms.consent.demo import load_consent_demo  # issue 6
+
+    load_consent_demo(counter, users["learner@demo.local"], orgs["hd-shipyard"])
     return counter[0]
 
 

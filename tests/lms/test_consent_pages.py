@@ -115,8 +115,17 @@ def test_the_page_is_in_english_too(client, login, make_user, make_org):
     assert "Refusing is allowed" in page and "Acme Corp" in page
 
 
-
 def test_the_settings_page_links_to_the_consent_page(client, login, make_user):
     login(client, make_user())
     page = client.get("/settings").get_data(as_text=True)
     assert 'href="/settings/consents"' in page
+
+
+def test_the_member_can_open_what_the_organisation_sees(client, login, make_user, make_org):
+    org = make_org(slug="acme")
+    member = make_user(org=org)
+    login(client, member)
+    page = client.get("/settings/consents").get_data(as_text=True)
+    link = f"/orgs/acme/members/{member.id}"
+    assert f'href="{link}"' in page
+    assert client.get(link).status_code == 200

@@ -235,3 +235,16 @@ def test_consent_text_says_who_what_why_how_long_and_that_refusing_is_allowed(
     else:
         assert "현대중공업" in text
         assert "거부" in text and "언제든지" in text
+
+
+def test_the_demo_worker_shares_progress_and_scores_with_the_shipyard(app):
+    from lms.demo import load_demo
+    from lms.orgs.services import get_org
+
+    load_demo()
+    db.session.commit()
+    org = get_org("hd-shipyard")
+    learner = db.session.scalar(select(User).where(User.email == "learner@demo.local"))
+    assert consented_kinds(org.id) == {learner.id: frozenset({P, S})}
+    load_demo()  # idempotent: nothing new
+    assert db.session.scalar(select(func.count(ConsentEvent.id))) == 4
