@@ -56,6 +56,8 @@ PAGE_MODULES = (
     "lms.publishing.views",
     "lms.hub.views",
     "lms.hub.staff_views",
+    "lms.skills.views",
+    "lms.skills.course_views",
     "lms.consent.views",
     "lms.credentials.views",
     "lms.credentials.admin_views",
