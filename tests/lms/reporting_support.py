@@ -111,6 +111,15 @@ def build_world(make_org, make_user, make_course, make_enrollment) -> OrgWorld:
     gpu_session(open_, org, 2.0)
     gpu_session(private, org, 5.0)
     return OrgWorld(
-        org, other, manager, other_manager, open_, progress, private, outsider, course, items,
+        org,
+        other,
+        manager,
+        other_manager,
+        open_,
+        progress,
+        private,
+        outsider,
+        course,
+        items,
         department,
     )
