@@ -65,6 +65,9 @@ def register_cli(app: Flask) -> None:
 
     for group in (users_cli, orgs_cli, tokens_cli, demo_cli, courses_cli, grading_cli):
         app.cli.add_command(group)
+    from lms.consent.cli import consent_cli
+
+    app.cli.add_command(consent_cli)
     from lms.credentials.cli import credentials_cli
 
     app.cli.add_command(credentials_cli)
