@@ -68,9 +68,6 @@ def skills_chart(gained: dict[int, list], locale: str, top: int = 10) -> Chart:
 
 
 def skill_name(status: object, locale: str) -> str:
-    """A skill status's unit as "CODE name" (duck-typed on ``lms.skills``' SkillStatus)."""
-    unit = getattr(status, "unit", status)
-    code = getattr(unit, "code", "") or getattr(status, "code", "")
-    name = getattr(unit, f"name_{locale}", None) or getattr(unit, "name_ko", None)
-    name = name or getattr(status, "name", "") or str(code)
-    return f"{code} {name}".strip() if code and code != name else str(name)
+    """A ``lms.skills.evidence.SkillStatus`` as "CODE name" in ``locale``."""
+    name = getattr(status, f"name_{locale}", "") or getattr(status, "name_ko", "")
+    return f"{status.code} {name}"

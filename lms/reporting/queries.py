@@ -202,13 +202,11 @@ def gpu_hours(org: Organisation, user_ids: set[int]) -> dict[int, float]:
 
 
 def skills_gained(user_ids: set[int]) -> dict[int, list]:
-    """``lms.skills`` skill statuses of these members ({} while that domain is absent)."""
+    """Achieved skills of these members (``lms.skills.evidence.skills_gained``)."""
     if not user_ids:
         return {}
-    try:
-        from lms.skills.services import skills_gained as gained
-    except ImportError:
-        return {}
+    from lms.skills.evidence import skills_gained as gained
+
     return gained(sorted(user_ids))
 
 

@@ -154,3 +154,31 @@ def test_learners_and_other_managers_are_refused(client, login, world):
         login(client, user)
         assert _page(client, world).status_code == 403
         assert client.get(f"/orgs/{world.org.slug}/dashboard/export.csv").status_code == 403
+
+
+def test_skills_gained_count_only_members_who_share_skills(
+    client, login, world, make_course, make_enrollment
+):
+    from lms.skills.mapping import add_mapping
+    from lms.skills.models import CompetencyUnit
+
+    db.session.add(
+        CompetencyUnit(
+            code="SF-TST-01",
+            name_ko="공정 데이터",
+            name_en="Process data",
+            level=1,
+            track="smart_factory",
+        )
+    )
+    course = make_course()
+    add_mapping(None, course, "SF-TST-01")
+    db.session.commit()
+    for user in (world.open_, world.private):
+        make_enrollment(user, course, status="completed")
+    login(client, world.manager)
+    html = _page(client, world).get_data(as_text=True)
+    chart = html.split('data-testid="skills-chart"', 1)[1].split("</svg>", 1)[0]
+    assert "SF-TST-01" in chart and ">1</text>" in chart
+    member = client.get(f"/orgs/{world.org.slug}/members/{world.open_.id}")
+    assert "SF-TST-01" in member.get_data(as_text=True)
