@@ -267,6 +267,7 @@ def openapi_document() -> dict[str, Any]:
     from lms.consent.openapi import CONSENT_PATHS, CONSENT_SCHEMAS  # issue 6 routes
     from lms.grading.openapi import GRADING_PATHS, GRADING_SCHEMAS  # issue 4 routes
     from lms.reporting.openapi import REPORTING_PATHS, REPORTING_SCHEMAS  # issue 6 routes
+    from lms.skills.openapi import SKILLS_PATHS, SKILLS_SCHEMAS  # issue 6 routes
 
     descriptions = {
         400: "Malformed request or JSON body",
@@ -285,10 +286,14 @@ def openapi_document() -> dict[str, Any]:
             "description": "Personal access tokens: `flask --app lms tokens create EMAIL`.",
         },
         "servers": [{"url": current_app.config.get("LMS_BASE_URL", "")}],
-        "paths": PATHS | GRADING_PATHS | REPORTING_PATHS | CONSENT_PATHS,
+        "paths": PATHS | GRADING_PATHS | REPORTING_PATHS | CONSENT_PATHS | SKILLS_PATHS,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": SCHEMAS | GRADING_SCHEMAS | REPORTING_SCHEMAS | CONSENT_SCHEMAS,
+            "schemas": SCHEMAS
+            | GRADING_SCHEMAS
+            | REPORTING_SCHEMAS
+            | CONSENT_SCHEMAS
+            | SKILLS_SCHEMAS,
             "responses": {
                 f"E{code}": _json(_ref("Error"), text) for code, text in descriptions.items()
             },
