@@ -14,181 +14,53 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
+from tests.integration.hub_stack import (
+    CHROMIUM,
+    Stack,
+    csrf_token,
+    hub_stack,
+    oidc_sign_in,
+    skip_without_hub,
+)
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+skip_without_hub()
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-# LMS_TEST_JUPYTERHUB: another hub install to test against (e.g. JupyterHub 5.5, as in z2jh).
-JUPYTERHUB = Path(os.environ.get("LMS_TEST_JUPYTERHUB") or BIN / "jupyterhub")
-HUB_CONFIG = ROOT / "deploy" / "dev" / "jupyterhub_config.py"
-CHP = ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
 PASSWORD = "Lab-login-2026!"
-CHROMIUM = "/usr/bin/chromium"
-
-if not JUPYTERHUB.exists():
-    pytest.skip(f"jupyterhub is not installed ({JUPYTERHUB})", allow_module_level=True)
-if not CHP.exists() and not shutil.which("configurable-http-proxy"):
-    pytest.skip("configurable-http-proxy is missing (npm install)", allow_module_level=True)
+EMAIL = "lab@example.com"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Stack:
-    app: Any
-    portal_url: str
-    hub_url: str
-    token: str
-    user_id: int
-    email: str
-    hub_log: Path
-
-    @property
-    def username(self) -> str:
-        return f"u{self.user_id}"
-
-    def hub_api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        headers = {"Authorization": f"token {self.token}"}
-        return requests.request(
-            method, f"{self.hub_url}/hub/api{path}", headers=headers, timeout=10, **kwargs
-        )
-
-
-def _portal(folder: Path, hub_url: str, token: str) -> tuple[Any, Any, int, str]:
-    import flask_migrate
-    from werkzeug.serving import make_server
-
-    from lms import create_app
+def _seed(app) -> int:
     from lms.accounts.services import register
     from lms.catalog.models import Course, Enrollment
     from lms.db import db
-    from lms.oidc import services
 
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'lms.sqlite3'}",
-        "SECRET_KEY": "hub-sso-test",
-        "LMS_SKIP_SCHEMA_CHECK": True,
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "LMS_HUB_BACKEND": "rest",
-        "LMS_HUB_URL": hub_url,
-        "LMS_HUB_API_TOKEN": token,
-        "LMS_HUB_SPAWN_TIMEOUT_S": 90,
-    })  # fmt: skip
-    with app.app_context():
-        flask_migrate.upgrade()
-        user = register("lab@example.com", "Lab Learner", PASSWORD, "learner", None, None)
-        for slug, gpu in (("ml101", False), ("dl201", True)):
-            course = Course(slug=slug, title_ko=slug, title_en=slug, level="beginner",
-                            track="ai_foundations", needs_gpu=gpu, is_published=True)  # fmt: skip
-            db.session.add(Enrollment(user=user, course=course))
-        _client, secret = services.create_client(
-            "jupyterhub", "JupyterHub", [f"{hub_url}/hub/oauth_callback"]
-        )
-        db.session.commit()
-        user_id = user.id
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    app.config["LMS_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
-    return app, server, user_id, secret
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, limit_s: float = 60) -> None:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"jupyterhub exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"jupyterhub not healthy after {limit_s} s:\n{log.read_text()[-3000:]}")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    user = register(EMAIL, "Lab Learner", PASSWORD, "learner", None, None)
+    for slug, gpu in (("ml101", False), ("dl201", True)):
+        course = Course(slug=slug, title_ko=slug, title_en=slug, level="beginner",
+                        track="ai_foundations", needs_gpu=gpu, is_published=True)  # fmt: skip
+        db.session.add(Enrollment(user=user, course=course))
+    db.session.flush()
+    return user.id
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    folder = tmp_path_factory.mktemp("hub-sso")
-    hub_url = f"http://127.0.0.1:{free_port()}"
-    token = os.urandom(24).hex()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LMS_INSTANCE_PATH", str(folder / "instance"))
-        app, server, user_id, secret = _portal(folder, hub_url, token)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    portal_url = app.config["LMS_BASE_URL"]
-    env = {
-        **os.environ,
-        "LMS_BASE_URL": portal_url,
-        "LMS_HUB_URL": hub_url,
-        "LMS_HUB_API_BIND": f"http://127.0.0.1:{free_port()}",
-        "LMS_HUB_PROXY_API_URL": f"http://127.0.0.1:{free_port()}",
-        "LMS_INSTANCE_PATH": str(folder / "instance"),
-        "LMS_HUB_STATE_DIR": str(folder / "hub"),
-        "LMS_HUB_OAUTH_CLIENT_SECRET": secret,
-        "LMS_HUB_API_TOKEN": token,
-        "LMS_HUB_IDLE_CULL_S": "0",  # a managed culler slows hub shutdown to 20-35 s
-        "JUPYTERHUB_CRYPT_KEY": os.urandom(32).hex(),
-    }
-    log = folder / "jupyterhub.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([str(JUPYTERHUB), "-f", str(HUB_CONFIG)], cwd=folder, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-    try:
-        _wait_healthy(f"{hub_url}/hub/health", proc, log)
-        yield Stack(app, portal_url, hub_url, token, user_id, "lab@example.com", log)
-    finally:
-        _stop(proc)
-        server.shutdown()
-        thread.join(timeout=10)
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert match, "no CSRF token in the page"
-    return match.group(1)
+    with hub_stack(tmp_path_factory.mktemp("hub-sso"), _seed) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 def browser(stack: Stack) -> requests.Session:
     """A requests session logged into the hub through the portal (scripted OIDC login)."""
-    session = requests.Session()
-    page = session.get(f"{stack.hub_url}/hub/login?next=/hub/home", timeout=20)
-    assert page.url.startswith(f"{stack.portal_url}/login"), page.url
-    data = {"email": stack.email, "password": PASSWORD, "csrf_token": _csrf(page.text)}
-    done = session.post(page.url, data=data, timeout=30)
-    assert done.status_code == 200, done.text[-2000:]
-    assert done.url.startswith(f"{stack.hub_url}/hub/"), done.url
-    return session
+    return oidc_sign_in(stack, EMAIL, PASSWORD)
 
 
 def test_oidc_login_creates_the_hub_user_with_course_groups(
@@ -300,7 +172,9 @@ def test_portal_logout_ends_the_lab_session(stack: Stack, browser: requests.Sess
     listing = stack.hub_api("GET", f"/users/{stack.username}/tokens").json()
     assert listing["api_tokens"], "the hub login left no user token"
     page = browser.get(f"{stack.portal_url}/settings", timeout=10)
-    browser.post(f"{stack.portal_url}/logout", data={"csrf_token": _csrf(page.text)}, timeout=30)
+    browser.post(
+        f"{stack.portal_url}/logout", data={"csrf_token": csrf_token(page.text)}, timeout=30
+    )
     with stack.app.app_context():
         tokens = db.session.scalars(
             db.select(OAuthToken).where(OAuthToken.user_id == stack.user_id)

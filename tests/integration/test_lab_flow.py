@@ -14,28 +14,25 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 
-from tests.integration.test_hub_sso import (
-    HUB_CONFIG,
-    JUPYTERHUB,
+from tests.integration.hub_stack import (
+    CHROMIUM,
     ROOT,
-    _csrf,
-    _stop,
-    _wait_healthy,
-    free_port,
+    Stack,
+    csrf_token,
+    hub_stack,
+    oidc_sign_in,
+    skip_without_hub,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+skip_without_hub()
 
 PASSWORD = "Lab-flow-2026!"
 EMAIL = "flow@example.com"
@@ -43,98 +40,39 @@ LAB1 = "lab01-python-numpy"
 PAGE = f"/courses/ai-foundations/assignments/{LAB1}"
 
 
-def _portal(folder: Path, hub_url: str, token: str) -> tuple[Any, Any, int, str]:
-    import flask_migrate
-    from werkzeug.serving import make_server
+def _seed(folder: Path):
+    def seed(app) -> int:
+        from lms.accounts.services import register
+        from lms.catalog.models import Cohort, Enrollment
+        from lms.db import db
+        from lms.publishing.services import publish
 
-    from lms import create_app
-    from lms.accounts.services import register
-    from lms.catalog.models import Cohort, Enrollment
-    from lms.db import db
-    from lms.oidc import services
-    from lms.publishing.services import publish
-
-    shutil.copytree(ROOT / "courses" / "ai-foundations", folder / "courses" / "ai-foundations")
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'lms.sqlite3'}",
-        "SECRET_KEY": "lab-flow-test",
-        "LMS_SKIP_SCHEMA_CHECK": True,
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "LMS_GRADING_BACKEND": "fake",
-        "LMS_BLOB_DIR": str(folder / "blobs"),
-        "LMS_GRADING_SPOOL_DIR": str(folder / "spool"),
-        "LMS_HUB_BACKEND": "rest",
-        "LMS_HUB_URL": hub_url,
-        "LMS_HUB_API_TOKEN": token,
-        "LMS_HUB_SPAWN_TIMEOUT_S": 90,
-    })  # fmt: skip
-    with app.app_context():
-        flask_migrate.upgrade()
         version, _created = publish(None, folder / "courses" / "ai-foundations")
         user = register(EMAIL, "Flow Learner", PASSWORD, "learner", None, None)
         start = date.today() - timedelta(days=3)
         cohort = Cohort(course=version.course, name="flow", starts_on=start,
                         ends_on=start + timedelta(weeks=8))  # fmt: skip
         db.session.add(Enrollment(user=user, course=version.course, cohort=cohort))
-        _client, secret = services.create_client(
-            "jupyterhub", "JupyterHub", [f"{hub_url}/hub/oauth_callback"]
-        )
-        db.session.commit()
-        user_id = user.id
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    app.config["LMS_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
-    return app, server, user_id, secret
+        db.session.flush()
+        return user.id
+
+    return seed
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     folder = tmp_path_factory.mktemp("lab-flow")
-    hub_url = f"http://127.0.0.1:{free_port()}"
-    token = os.urandom(24).hex()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LMS_INSTANCE_PATH", str(folder / "instance"))
-        app, server, user_id, secret = _portal(folder, hub_url, token)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    portal_url = app.config["LMS_BASE_URL"]
-    env = {
-        **os.environ,
-        "LMS_BASE_URL": portal_url,
-        "LMS_HUB_URL": hub_url,
-        "LMS_HUB_API_BIND": f"http://127.0.0.1:{free_port()}",
-        "LMS_HUB_PROXY_API_URL": f"http://127.0.0.1:{free_port()}",
-        "LMS_INSTANCE_PATH": str(folder / "instance"),
-        "LMS_HUB_STATE_DIR": str(folder / "hub"),
-        "LMS_HUB_OAUTH_CLIENT_SECRET": secret,
-        "LMS_HUB_API_TOKEN": token,
-        "LMS_HUB_IDLE_CULL_S": "0",
-        "JUPYTERHUB_CRYPT_KEY": os.urandom(32).hex(),
+    shutil.copytree(ROOT / "courses" / "ai-foundations", folder / "courses" / "ai-foundations")
+    config = {
+        "LMS_GRADING_BACKEND": "fake",
+        "LMS_BLOB_DIR": str(folder / "blobs"),
+        "LMS_GRADING_SPOOL_DIR": str(folder / "spool"),
     }
-    log = folder / "jupyterhub.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([str(JUPYTERHUB), "-f", str(HUB_CONFIG)], cwd=folder, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-    try:
-        _wait_healthy(f"{hub_url}/hub/health", proc, log)
-        yield {"app": app, "portal": portal_url, "hub": hub_url, "user_id": user_id, "log": log}
-    finally:
-        _stop(proc)
-        server.shutdown()
-        thread.join(timeout=10)
+    with hub_stack(folder, _seed(folder), config) as running:
+        yield running
 
 
-def _signed_in(stack: dict[str, Any]) -> requests.Session:
-    """Sign in to the hub through the portal's OIDC login form (the portal session too)."""
-    session = requests.Session()
-    page = session.get(f"{stack['hub']}/hub/login?next=/hub/home", timeout=20)
-    assert page.url.startswith(f"{stack['portal']}/login"), page.url
-    data = {"email": EMAIL, "password": PASSWORD, "csrf_token": _csrf(page.text)}
-    done = session.post(page.url, data=data, timeout=30)
-    assert done.status_code == 200 and done.url.startswith(f"{stack['hub']}/hub/"), done.url
-    return session
-
-
-def _submissions(app) -> list[Any]:
+def _submissions(app) -> list:
     from lms.db import db
     from lms.grading.models import Submission
 
@@ -142,100 +80,98 @@ def _submissions(app) -> list[Any]:
         return list(db.session.scalars(db.select(Submission)).all())
 
 
-def test_open_lab_edit_and_submit_from_the_lab(stack: dict[str, Any]):
+def test_open_lab_edit_and_submit_from_the_lab(stack: Stack):
     from lms.hub import get_hub_client
 
-    session = _signed_in(stack)
-    page = session.get(f"{stack['portal']}{PAGE}", timeout=10)
+    session = oidc_sign_in(stack, EMAIL, PASSWORD)
+    page = session.get(f"{stack.portal_url}{PAGE}", timeout=10)
     assert page.status_code == 200 and 'data-testid="open-lab"' in page.text
     opened = session.post(
-        f"{stack['portal']}{PAGE}/lab",
-        data={"csrf_token": _csrf(page.text)},
+        f"{stack.portal_url}{PAGE}/lab",
+        data={"csrf_token": csrf_token(page.text)},
         headers={"Accept": "application/json"},
         timeout=120,
     )
     assert opened.status_code == 200, opened.text
     target = opened.json()["redirect"]
-    username = f"u{stack['user_id']}"
+    username = f"u{stack.user_id}"
     path = f"ai-foundations/{LAB1}/python_numpy.ipynb"
-    assert target == f"{stack['hub']}/user/{username}/lab/tree/{path}"
+    assert target == f"{stack.hub_url}/user/{username}/lab/tree/{path}"
     lab = session.get(target, timeout=30)
     assert lab.status_code == 200 and "JupyterLab" in lab.text
 
-    with stack["app"].app_context():
+    with stack.app.app_context():
         hub = get_hub_client()
         notebook = json.loads(hub.get_file(username, path).content)
         note = hub.get_file(username, f"ai-foundations/{LAB1}/SUBMIT.md").content.decode()
-        assert f"{stack['portal']}{PAGE}" in note
+        assert f"{stack.portal_url}{PAGE}" in note
         notebook["cells"].append(
             {"cell_type": "markdown", "metadata": {}, "source": "edited in the lab", "id": "e1"}
         )
         hub.put_file(username, path, json.dumps(notebook).encode(), overwrite=True)
 
-    page = session.get(f"{stack['portal']}{PAGE}", timeout=10)
+    page = session.get(f"{stack.portal_url}{PAGE}", timeout=10)
     key = re.search(
         r'name="idempotency_key" value="([^"]+)"', page.text.split("lab-submit-form")[1]
     )
-    fields = {"csrf_token": _csrf(page.text), "idempotency_key": key.group(1)}
-    done = session.post(f"{stack['portal']}{PAGE}/lab/submit", data=fields, timeout=30)
+    fields = {"csrf_token": csrf_token(page.text), "idempotency_key": key.group(1)}
+    done = session.post(f"{stack.portal_url}{PAGE}/lab/submit", data=fields, timeout=30)
     assert done.status_code == 200 and "/submissions/" in done.url, done.text[-2000:]
-    (submission,) = _submissions(stack["app"])
+    (submission,) = _submissions(stack.app)
     from lms.storage import blob_store
 
-    with stack["app"].app_context():
+    with stack.app.app_context():
         assert b"edited in the lab" in blob_store().get(submission.content_sha)
 
     # Opening again never overwrites the edited notebook: the learner is asked instead.
     again = session.post(
-        f"{stack['portal']}{PAGE}/lab",
-        data={"csrf_token": _csrf(page.text)},
+        f"{stack.portal_url}{PAGE}/lab",
+        data={"csrf_token": csrf_token(page.text)},
         headers={"Accept": "application/json"},
         timeout=60,
     )
     assert again.json()["redirect"].endswith(f"{PAGE}/lab")
 
     # The server stops between open and submit: a clear message, nothing submitted.
-    with stack["app"].app_context():
+    with stack.app.app_context():
         hub = get_hub_client()
         hub.stop_server(username)
         deadline = time.monotonic() + 30
         while hub.server_status(username).state != "stopped" and time.monotonic() < deadline:
             time.sleep(0.5)
     fields["idempotency_key"] = "another-key"
-    refused = session.post(f"{stack['portal']}{PAGE}/lab/submit", data=fields, timeout=30)
+    refused = session.post(f"{stack.portal_url}{PAGE}/lab/submit", data=fields, timeout=30)
     assert refused.url.endswith(PAGE) and 'class="flash flash-error"' in refused.text
-    assert len(_submissions(stack["app"])) == 1
+    assert len(_submissions(stack.app)) == 1
 
 
 @pytest.mark.browser
-def test_browser_presses_open_lab_and_lands_in_the_notebook(stack: dict[str, Any], tmp_path):
+def test_browser_presses_open_lab_and_lands_in_the_notebook(stack: Stack, tmp_path):
     """Headless Chromium signs in to the portal, presses "Open lab" (lab.js posts the form and
     polls the progress) and lands in JupyterLab on the assignment's notebook."""
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("/usr/bin/chromium is missing (apt install chromium)")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     from lms.accounts.services import register
     from lms.catalog.models import Cohort, Enrollment
     from lms.db import db
 
-    with stack["app"].app_context():
+    with stack.app.app_context():
         user = register("clicker@example.com", "Clicker", PASSWORD, "learner", None, None)
         cohort = db.session.scalar(db.select(Cohort).where(Cohort.name == "flow"))
         db.session.add(Enrollment(user=user, course=cohort.course, cohort=cohort))
         db.session.commit()
     shots = Path(os.environ.get("LMS_SCREENSHOT_DIR") or tmp_path)
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--no-sandbox"]
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
             page = browser.new_page()
-            page.goto(f"{stack['portal']}/login", timeout=30_000)
+            page.goto(f"{stack.portal_url}/login", timeout=30_000)
             page.locator("input[name=email]").fill("clicker@example.com")
             page.locator("input[name=password]").fill(PASSWORD)
             page.locator("form button[type=submit]").last.click()
             page.wait_for_load_state()
-            page.goto(f"{stack['portal']}{PAGE}", timeout=30_000)
+            page.goto(f"{stack.portal_url}{PAGE}", timeout=30_000)
             page.locator("[data-testid=open-lab]").first.click()
             page.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
             assert "/lab/tree/ai-foundations/" in page.url
