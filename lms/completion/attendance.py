@@ -194,3 +194,24 @@ def attendance_for(pairs: Collection[tuple[int, int]]) -> dict[tuple[int, int], 
                 held[cohort_id], attended, c.get(AttendanceStatus.EXCUSED, 0)
             )
     return result
+
+
+def attended_counts(session_ids: Collection[int]) -> dict[int, int]:
+    """Per session, how many learners attended (present or late). One query."""
+    if not session_ids:
+        return {}
+    stmt = (
+        select(Attendance.session_id, func.count())
+        .where(Attendance.session_id.in_(list(session_ids)), Attendance.status.in_(ATTENDED))
+        .group_by(Attendance.session_id)
+    )
+    return dict(db.session.execute(stmt).tuples().all())
+
+
+#: Translated names of attendance statuses, for pages.
+STATUS_LABELS = {
+    AttendanceStatus.PRESENT: _l("Present"),
+    AttendanceStatus.LATE: _l("Late"),
+    AttendanceStatus.EXCUSED: _l("Excused"),
+    AttendanceStatus.ABSENT: _l("Absent"),
+}

@@ -150,7 +150,7 @@ def _check_terms(terms: PolicyTerms, known_labs: Collection[str]) -> None:
     if not 0 < terms.lab_pass_percent <= 100:
         raise ValidationError(
             "invalid_percent",
-            _l("The pass mark must be more than 0 and at most 100 %."),
+            _l("The pass mark must be more than 0 and at most 100."),
             "lab_pass_percent",
         )
     _check_labs(terms.required_labs, known_labs)
