@@ -62,6 +62,9 @@ PAGE_MODULES = (
     "lms.credentials.views",
     "lms.credentials.admin_views",
     "lms.reporting.views",
+    "lms.completion.views",
+    "lms.completion.attendance_views",
+    "lms.completion.programme_views",
 )
 
 #: Sent on every response. No inline script or style anywhere, so 'self' is enough.
