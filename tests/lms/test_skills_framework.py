@@ -161,3 +161,20 @@ def test_the_cli_loads_the_starter_and_imports_with_a_report(app, tmp_path):
     )
     result = runner.invoke(args=["skills", "import", "--encoding", "cp949", str(good)])
     assert result.exit_code == 0 and get_unit("SF-ROB-01").name_ko == "로봇 비전 기초"
+
+
+def test_the_demo_maps_its_courses_and_the_demo_learner_has_skills(app):
+    from lms.accounts.services import get_user_by_email
+    from lms.demo import load_demo
+    from lms.skills.evidence import skill_profile
+
+    load_demo()
+    db.session.commit()
+    learner = get_user_by_email("learner@demo.local")
+    profile = {s.code: s for s in skill_profile(learner)}
+    # python-basics is completed: its mapped units are achieved, with the course as evidence
+    assert profile["AIF-PY-01"].achieved and profile["AIF-PY-01"].evidence[0].target == "course"
+    assert profile["AIF-PD-01"].state == "not_started"  # data-analysis is still under way
+    load_demo()  # idempotent
+    db.session.commit()
+    assert len(skill_profile(learner)) == len(profile)
