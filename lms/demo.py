@@ -268,6 +268,9 @@ def load_demo() -> int:
     from lms.consent.demo import load_consent_demo  # issue 6
 
     load_consent_demo(counter, users["learner@demo.local"], orgs["hd-shipyard"])
+    from lms.skills.demo import load_skills_demo  # issue 6: framework and mappings
+
+    load_skills_demo(counter, courses)
     return counter[0]
 
 
@@ -393,4 +396,7 @@ def load_starter_courses(folder: Path, echo: Callable[[str], Any] = print) -> in
         if entry and enrolled is None:
             enroll(learner, learner, course, course.cohorts[0])
             created += 1
+    from lms.skills.demo import sync_published  # issue 6: map the packages' [[skills]]
+
+    sync_published()
     return created
