@@ -239,3 +239,51 @@ def test_credentials_for_lists_only_the_users_own(confirm, make_user):
     confirm(user=mine)
     confirm(user=other)
     assert [c.user_id for c in services.credentials_for(mine)] == [mine.id]
+
+
+def test_confirming_through_the_completion_service_issues_and_revoking_revokes(
+    make_user, make_course, make_enrollment
+):
+    from lms.completion import services as completion_services
+
+    instructor = make_user(role="instructor")
+    learner = make_user()
+    course = make_course(instructors=[instructor])
+    enrollment = make_enrollment(learner, course)
+    completion = completion_services.confirm_course(
+        instructor, enrollment, override_reason="finished the labs offline"
+    )
+    db.session.commit()
+    credential = _only_credential()
+    assert credential.completion_id == completion.id and credential.user_id == learner.id
+    completion_services.revoke(instructor, completion, "confirmed the wrong person")
+    db.session.commit()
+    assert verify_record(credential).outcome == Outcome.REVOKED
+
+
+def test_programme_completion_is_a_learning_program(make_user, make_course, make_programme):
+    learner = make_user()
+    programme = make_programme(courses=[make_course()])
+    completion = Completion(
+        user_id=learner.id, programme_id=programme.id, qualified=True, criteria={}
+    )
+    db.session.add(completion)
+    db.session.flush()
+    completion_confirmed.send(completion)
+    db.session.commit()
+    achievement = _only_credential().payload["credentialSubject"]["achievement"]
+    assert achievement["achievementType"] == "LearningProgram"
+    assert achievement["id"].endswith(f"/programmes/{programme.slug}")
+
+
+def test_demo_data_gives_the_demo_learner_one_valid_credential(app):
+    from lms.accounts.services import get_user_by_email
+    from lms.demo import load_demo
+
+    load_demo()
+    db.session.commit()
+    load_demo()  # idempotent: no second credential
+    db.session.commit()
+    learner = get_user_by_email("learner@demo.local")
+    [credential] = services.credentials_for(learner)
+    assert verify_record(credential).outcome == Outcome.VALID
