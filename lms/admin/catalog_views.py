@@ -1,8 +1,8 @@
 """Administration of the catalogue: create and edit the basics of courses and programmes.
 
-Registered on the admin blueprint (admins only). New ones go through the admin services;
-editing (which they do not offer yet) is done by the small helpers here, which keep slugs
-unique, refuse self prerequisites and keep programme positions dense (1..n).
+Registered on the admin blueprint (admins only). Creating and editing both go through the
+admin services, which keep slugs unique, refuse prerequisite cycles and keep programme
+positions dense (1..n).
 """
 
 from __future__ import annotations
@@ -16,11 +16,9 @@ from sqlalchemy import select
 from lms.admin import services as admin_services
 from lms.admin.forms import CourseForm, ProgrammeForm
 from lms.admin.views import bp
-from lms.audit.services import record
-from lms.catalog.models import Course, Programme, ProgrammeCourse
+from lms.catalog.models import Course, Programme
 from lms.db import db
-from lms.errors import Conflict, DomainError, ValidationError
-from lms.orgs.services import check_slug
+from lms.errors import DomainError, ValidationError
 from lms.web import current_locale, me, show_error
 
 _FIELDS = ("slug", "title_ko", "title_en", "description_ko", "description_en", "track")
@@ -31,35 +29,22 @@ def _all_courses() -> list[Course]:
     return list(db.session.scalars(select(Course).order_by(Course.slug)))
 
 
-def _check_slug_free(model: type, slug: str, current_id: int | None) -> None:
-    taken = db.session.scalar(select(model.id).where(model.slug == slug))
-    if taken is not None and taken != current_id:
-        raise Conflict("slug_taken", _l("This short name is already used."))
-
-
 def _prerequisites(form: CourseForm, course: Course | None) -> list[Course]:
     wanted = set(form.prerequisites.data or [])
     return [c for c in _all_courses() if c.slug in wanted and c is not course]
 
 
 def save_course(form: CourseForm, course: Course | None) -> Course:
-    """Create (through the admin service) or update a course from ``form``."""
+    """Create or update a course from ``form`` through the admin services."""
+    fields = {name: getattr(form, name).data for name in (*_FIELDS, *_COURSE_FIELDS)}
+    prerequisites = _prerequisites(form, course)
     if course is None:
         return admin_services.create_course(
-            me(),
-            **{name: getattr(form, name).data for name in (*_FIELDS, *_COURSE_FIELDS)},
-            skills=form.skill_list(),
-            prerequisites=_prerequisites(form, None),
+            me(), **fields, skills=form.skill_list(), prerequisites=prerequisites
         )
-    check_slug(form.slug.data)
-    _check_slug_free(Course, form.slug.data, course.id)
-    for name in (*_FIELDS, *_COURSE_FIELDS):
-        setattr(course, name, getattr(form, name).data)
-    course.skills = form.skill_list()
-    course.prerequisites = _prerequisites(form, course)
-    db.session.flush()
-    record("course.update", actor=me(), obj=course)
-    return course
+    return admin_services.update_course(
+        me(), course, **fields, skills=form.skill_list(), prerequisites=prerequisites
+    )
 
 
 def _programme_courses(form: ProgrammeForm) -> list[Course]:
@@ -73,39 +58,16 @@ def _programme_courses(form: ProgrammeForm) -> list[Course]:
 
 
 def save_programme(form: ProgrammeForm, programme: Programme | None) -> Programme:
-    """Create (through the admin service) or update a programme; its courses follow the
+    """Create or update a programme through the admin services; its courses follow the
     order of the slugs given."""
     courses = _programme_courses(form)
+    fields = {name: getattr(form, name).data for name in (*_FIELDS, "is_published")}
+    audience = list(form.audience.data or [])
     if programme is None:
-        fields = {name: getattr(form, name).data for name in (*_FIELDS, "is_published")}
-        return admin_services.create_programme(
-            me(), courses=courses, audience=list(form.audience.data or []), **fields
-        )
-    check_slug(form.slug.data)
-    _check_slug_free(Programme, form.slug.data, programme.id)
-    for name in (*_FIELDS, "is_published"):
-        setattr(programme, name, getattr(form, name).data)
-    programme.audience = list(form.audience.data or [])
-    _reorder(programme, courses)
-    record("programme.update", actor=me(), obj=programme)
-    return programme
-
-
-def _reorder(programme: Programme, courses: list[Course]) -> None:
-    # Positions are unique per programme: park the kept rows on negative positions first.
-    existing = {entry.course_id: entry for entry in programme.entries}
-    wanted = {c.id for c in courses}
-    programme.entries = [e for e in programme.entries if e.course_id in wanted]
-    for i, entry in enumerate(programme.entries, start=1):
-        entry.position = -i
-    db.session.flush()
-    entries = []
-    for position, course in enumerate(courses, start=1):
-        entry = existing.get(course.id) or ProgrammeCourse(course=course)
-        entry.position = position
-        entries.append(entry)
-    programme.entries = entries
-    db.session.flush()
+        return admin_services.create_programme(me(), courses=courses, audience=audience, **fields)
+    return admin_services.update_programme(
+        me(), programme, courses=courses, audience=audience, **fields
+    )
 
 
 def _edit(template: str, form, save, obj, endpoint: str) -> ResponseReturnValue:

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.accounts.models import Role
+from lms.audit.models import AuditEvent
 from lms.catalog.models import Course, Programme
 from lms.db import db
 from lms.orgs.models import Organisation
@@ -123,6 +124,18 @@ def test_admin_creates_and_edits_a_course(client, admin, make_course):
         True,
         [],
     )
+
+
+def test_editing_a_course_into_a_prerequisite_cycle_is_refused(client, admin, make_course):
+    client.post("/admin/courses/new", data=_course_form(slug="basics", title_en="Basics"))
+    client.post("/admin/courses/new", data=_course_form(prerequisites=["basics"]))
+    cycle = _course_form(slug="basics", title_en="Basics", prerequisites=["robotics-101"])
+    response = client.post("/admin/courses/basics", data=cycle)
+    assert response.status_code == 422
+    basics = db.session.scalar(select(Course).where(Course.slug == "basics"))
+    assert basics.prerequisites == []
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "course.update"))
+    assert list(events) == []
 
 
 def test_course_slug_must_be_unique(client, admin, make_course):
