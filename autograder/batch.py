@@ -13,7 +13,6 @@ import logging
 import os
 import re
 import shutil
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,6 @@ from autograder.course_dir import (
     find_submissions,
     record_results,
     template_path,
-    warm_nbgrader,
 )
 from autograder.grading import copy_plain_files
 from autograder.template import load_template, write_json_atomic
@@ -93,8 +91,6 @@ def autograde(
             f"no usable grading template for {assignment!r} ({exc}); run "
             f"`python -m autograder generate {course_root} {assignment}` first"
         ) from None
-    warm = threading.Thread(target=warm_nbgrader, name="warm-nbgrader", daemon=True)
-    warm.start()  # the gradebook is needed only after grading
     release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
     subs = find_submissions(coursedir, assignment, notebooks, student_glob)
     report = BatchReport(assignment)
@@ -122,7 +118,6 @@ def autograde(
     else:
         _run_pool(job_list, on_result, workers, executor_name, progress)
     graded = [(sub, report.results.get((sub.student_id, sub.notebook_name))) for sub in subs]
-    warm.join()
     record_results(coursedir, assignment, _with_missing(graded, report))
     return report
 

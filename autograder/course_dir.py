@@ -182,12 +182,6 @@ def _read_timestamp(directory: Path) -> str | None:
     return text[:100] or None
 
 
-def warm_nbgrader() -> None:
-    """Import nbgrader's gradebook modules (seconds); run in a thread while grading."""
-    import nbgrader.api  # noqa: F401
-    import nbgrader.utils  # noqa: F401
-
-
 def record_results(
     coursedir: Any, assignment: str, graded: Iterable[tuple[Submission, Result | None]]
 ) -> None:
@@ -198,89 +192,65 @@ def record_results(
     untouched (an infrastructure failure is never recorded as a zero). Manual scores already
     in the gradebook are kept and mark the grade for review, as nbgrader does; a
     "needs_review" result marks every grade of the notebook for manual grading (formgrader
-    lists it). Rows are
-    created like ``Gradebook.add_submission`` and updated in bulk (nbgrader's per-call helpers
-    commit on every call, which costs seconds for a class).
+    lists it). Rows are created like ``Gradebook.add_submission`` and updated in bulk, with
+    SQLAlchemy Core on nbgrader's own tables (:mod:`autograder.gradebook_rows`: no nbgrader
+    import, unless the gradebook does not exist yet). Raises :class:`CourseError` when the
+    assignment is not in the gradebook.
     """
+    from autograder.gradebook_rows import GradebookWriter, MissingAssignment, open_tables
+
     graded = list(graded)
     template = load_template_file(template_path(Path(coursedir.root), assignment))
-    with gradebook(coursedir) as gb:
-        stamps = {sub.student_id: sub.timestamp for sub, _ in graded}
-        _ensure_submissions(gb, assignment, stamps)
-        grades, comments = _rows(gb, assignment, set(stamps))
-        for sub, result in graded:
-            cells = template["notebooks"].get(sub.notebook_name, {}).get("cells", [])
-            rows = (grades, comments)
-            _record_notebook(rows, sub, result, cells)
-        gb.db.commit()
-
-
-def _ensure_submissions(gb: Any, assignment: str, stamps: dict[str, str | None]) -> None:
-    from nbgrader.api import Comment, Grade, Student, SubmittedAssignment, SubmittedNotebook
-    from nbgrader.utils import parse_utc
-
-    db = gb.db
-    aobj = gb.find_assignment(assignment)
-    known = {sid for (sid,) in db.query(Student.id).filter(Student.id.in_(list(stamps)))}
-    for sid in sorted(set(stamps) - known):
-        db.add(Student(id=sid))
-    db.flush()
-    subs = {
-        s.student_id: s
-        for s in db.query(SubmittedAssignment).filter(SubmittedAssignment.assignment_id == aobj.id)
-    }
-    for sid, stamp in stamps.items():
-        sub = subs.get(sid)
-        if sub is None:  # mirrors Gradebook.add_submission, without its commit
-            sub = SubmittedAssignment(assignment=aobj, student=db.get(Student, sid))
-            for nb in aobj.notebooks:
-                snb = SubmittedNotebook(notebook=nb, assignment=sub)
-                for cell in nb.grade_cells:
-                    Grade(cell_id=cell.id, notebook=snb)
-                for cell in [*nb.solution_cells, *nb.task_cells]:
-                    Comment(cell_id=cell.id, notebook=snb)
-                for cell in nb.task_cells:
-                    Grade(cell_id=cell.id, notebook=snb)
-            db.add(sub)
-        if stamp:
+    engine, tables = open_tables(coursedir.db_url)
+    if tables is None:
+        engine.dispose()
+        with gradebook(coursedir):  # nbgrader creates its schema (and alembic stamp)
+            pass
+        engine, tables = open_tables(coursedir.db_url)
+    assert tables is not None
+    try:
+        with engine.begin() as conn:
+            writer = GradebookWriter(conn, tables)
             try:
-                sub.timestamp = parse_utc(stamp)
-            except (ValueError, OverflowError):
-                log.warning("ignoring an invalid timestamp.txt of %s", sid)
-    db.flush()
+                aid = writer.assignment_id(assignment)
+            except MissingAssignment:
+                raise CourseError(
+                    f"assignment {assignment!r} is not in the gradebook; run `python -m "
+                    f"autograder generate {coursedir.root} {assignment}` first"
+                ) from None
+            stamps = {sub.student_id: _parse_stamp(sub) for sub, _ in graded}
+            writer.ensure_submissions(aid, stamps)
+            rows = (writer.rows(aid, stamps, "grade"), writer.rows(aid, stamps, "comment"))
+            updates: tuple[list, list] = ([], [])
+            for sub, result in graded:
+                cells = template["notebooks"].get(sub.notebook_name, {}).get("cells", [])
+                _record_notebook(rows, updates, sub, result, cells)
+            writer.update_grades(updates[0])
+            writer.update_comments(updates[1])
+    finally:
+        engine.dispose()
 
 
-def _rows(gb: Any, assignment: str, students: set[str]) -> tuple[dict, dict]:
-    """(student, notebook, cell name) -> Grade, and -> Comment, for the batch's students."""
-    from nbgrader.api import (
-        Assignment,
-        BaseCell,
-        Comment,
-        Grade,
-        Notebook,
-        SubmittedAssignment,
-        SubmittedNotebook,
-    )
+def _parse_stamp(sub: Submission) -> Any:
+    from autograder.gradebook_rows import parse_utc
 
-    out = []
-    for model in (Grade, Comment):
-        query = (
-            gb.db.query(model, SubmittedAssignment.student_id, Notebook.name, BaseCell.name)
-            .join(BaseCell, BaseCell.id == model.cell_id)
-            .join(SubmittedNotebook, SubmittedNotebook.id == model.notebook_id)
-            .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
-            .join(SubmittedAssignment, SubmittedAssignment.id == SubmittedNotebook.assignment_id)
-            .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
-            .filter(Assignment.name == assignment)
-            .filter(SubmittedAssignment.student_id.in_(list(students)))
-        )
-        out.append({(sid, nb, cell): row for row, sid, nb, cell in query})
-    return out[0], out[1]
+    if not sub.timestamp:
+        return None
+    try:
+        return parse_utc(sub.timestamp)
+    except (ValueError, OverflowError):
+        log.warning("ignoring an invalid timestamp.txt of %s", sub.student_id)
+        return None
 
 
 def _record_notebook(
-    rows: tuple[dict, dict], sub: Submission, result: Result | None, cells: list[dict]
+    rows: tuple[dict, dict],
+    updates: tuple[list, list],
+    sub: Submission,
+    result: Result | None,
+    cells: list[dict],
 ) -> None:
+    """Append the notebook's grade and comment updates (nothing for a not_gradable result)."""
     if result is not None and result.status == "not_gradable":
         return
     grades, comments = rows
@@ -291,14 +261,15 @@ def _record_notebook(
         key = (sub.student_id, sub.notebook_name, gid)
         if kind in ("test", "manual") and key in grades:
             grade = grades[key]
-            grade.auto_score = _auto_score(scored.get(gid), gid in unanswered, result is None)
+            auto = _auto_score(scored.get(gid), gid in unanswered, result is None)
             review = result is not None and result.status == "needs_review"
-            grade.needs_manual_grade = (
-                review or grade.manual_score is not None or grade.auto_score is None
-            )
+            review = review or grade.manual_score is not None or auto is None
+            updates[0].append({"gid": grade.id, "auto": auto, "review": review})
         if kind in ("answer", "manual", "task") and result is not None and key in comments:
             no_response = kind != "task" and gid in unanswered
-            comments[key].auto_comment = NO_RESPONSE if no_response else None
+            updates[1].append(
+                {"cid": comments[key].id, "text": NO_RESPONSE if no_response else None}
+            )
 
 
 def _auto_score(cell: CellResult | None, unanswered: bool, missing: bool) -> float | None:

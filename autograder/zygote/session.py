@@ -23,6 +23,7 @@ from typing import Any
 
 from autograder.cgroups import JobCgroup, cgroup_support
 from autograder.contract import Limits
+from autograder.cpu_priority import CpuPriority
 from autograder.execute import CellRun, CodeCell, Execution
 from autograder.sandbox import SandboxSpec, python_ro_paths, sandbox_uid
 from autograder.zygote.protocol import FrameError, FrameReader, FrameTimeout, write_frame
@@ -127,6 +128,7 @@ class JobSession:
         self.log: list[str] = []
         self.runner_pid: int | None = None
         self.truncated = False
+        self.priority = CpuPriority(job.cgroup)
 
     def drive(self) -> Execution:
         started = time.monotonic()
@@ -154,6 +156,8 @@ class JobSession:
         if status == "ok" and self.truncated:
             status = "output_limit"
         timings["cells_s"] = time.monotonic() - started - timings["start_s"]
+        if self.priority.demotions:
+            self.log.append(f"CPU priority lowered in {self.priority.demotions} long cell(s)")
         return Execution(status, runs, self.flags, "\n".join(self.log), timings)
 
     def _died_status(self, exc: JobDied) -> str:
@@ -215,7 +219,11 @@ class JobSession:
             {"op": "cell", "i": index, "nonce": nonce, "source": cell.source, "role": cell.role}
         )
         began = time.monotonic()
-        frame, timed_out = self._await_cell(index, nonce, began, notebook_deadline)
+        self.priority.start_cell()
+        try:
+            frame, timed_out = self._await_cell(index, nonce, began, notebook_deadline)
+        finally:
+            self.priority.end_cell()
         run = CellRun(
             cell.cell_id,
             str(frame["status"]),
@@ -241,8 +249,11 @@ class JobSession:
         while True:
             deadline = min(cell_deadline, notebook_deadline)
             try:
-                frame = self._read(deadline)
+                frame = self._read(self.priority.wake(deadline))
             except FrameTimeout:
+                if time.monotonic() < deadline:  # woken to adjust the CPU priority
+                    self.priority.tick()
+                    continue
                 if interrupted or time.monotonic() >= notebook_deadline:
                     raise JobDied(
                         "timeout", "timeout", "time limit exceeded; the job was killed"

@@ -1,0 +1,166 @@
+"""A long-running cell is demoted in CPU priority, never killed early, and keeps its result."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from autograder.cgroups import JobCgroup, cgroup_support
+from autograder.contract import Limits
+from autograder.cpu_priority import CpuPriority, tree_cpu_s
+from autograder.execute import CodeCell, get_executor, sandbox_status
+
+pytestmark = pytest.mark.skipif(not sandbox_status().available, reason=str(sandbox_status()))
+CORES = os.cpu_count() or 1
+SPIN = "import time\nt0 = time.monotonic()\nwhile time.monotonic() - t0 < {s}: pass\n"
+CPU_LINE = "print([ln for ln in open('/proc/self/cgroup') if ln.split(':')[1] == 'cpu'])\n"
+
+
+def cpu_group(pid: int) -> str:
+    for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if "cpu" in controllers.split(","):
+            return path
+    return ""
+
+
+@pytest.fixture
+def hogs() -> Iterator[None]:
+    """One busy loop per core, each in its own session (its own scheduler autogroup)."""
+    procs = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+        for _ in range(CORES)
+    ]
+    yield
+    for proc in procs:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture
+def spinner() -> Iterator[tuple[JobCgroup, subprocess.Popen]]:
+    group = JobCgroup.create(f"w{os.getpid()}-prio-test", memory_mb=256, max_pids=8)
+    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    for procs in group.procs_files:
+        Path(procs).write_text(str(proc.pid))
+    yield group, proc
+    proc.kill()
+    proc.wait()
+    group.destroy()
+
+
+def test_controller_demotes_after_the_delay_and_promotes_when_behind(spinner):
+    group, proc = spinner
+    home = cpu_group(proc.pid)
+    prio = CpuPriority(group, after_s=0.2, share=0.0)
+    prio.start_cell()
+    assert prio.wake(time.monotonic() + 10) <= time.monotonic() + 0.2
+    prio.tick()  # too early: nothing happens
+    assert not prio.demoted and cpu_group(proc.pid) == home
+    time.sleep(0.25)
+    prio.tick()
+    assert prio.demoted and cpu_group(proc.pid).endswith("-demoted")
+    prio.share = 1.0  # a full core guaranteed: a spinner sharing the cores falls behind
+    time.sleep(0.3)
+    prio.tick()
+    assert not prio.demoted and cpu_group(proc.pid) == home
+    prio.share = 0.0
+    prio.tick()
+    assert prio.demoted
+    prio.end_cell()
+    assert not prio.demoted and cpu_group(proc.pid) == home
+
+
+def test_tree_cpu_counts_the_processes_cpu(spinner):
+    _, proc = spinner
+    time.sleep(0.5)
+    assert 0.05 < tree_cpu_s([proc.pid]) < 2.0
+
+
+def test_a_runaway_is_demoted_and_still_times_out_with_the_same_result(hogs, tmp_path):
+    limits = Limits(cell_timeout_s=3, notebook_timeout_s=30, memory_mb=512, max_pids=32)
+    with get_executor("zygote") as executor:
+        run = executor.run(
+            [CodeCell("a", "x = 1"), CodeCell("b", "while True: pass"), CodeCell("c", "print(x)")],
+            workdir=tmp_path,
+            limits=limits,
+        )
+    assert [c.status for c in run.cells] == ["ok", "timeout", "ok"], run.log
+    assert run.cells[1].error["ename"] == "KeyboardInterrupt"
+    assert "CPU priority lowered in 1 long cell" in run.log
+    assert 3.0 <= run.timings["cells_s"] < 6.0  # the wall-clock limit, not later, not earlier
+
+
+def test_a_demoted_cell_yields_the_cores_to_others(hogs, monkeypatch, tmp_path):
+    monkeypatch.setenv("AUTOGRADER_DEMOTE_AFTER_S", "0.5")
+    monkeypatch.setenv("AUTOGRADER_DEMOTED_SHARE", "0.1")
+    limits = Limits(cell_timeout_s=10, notebook_timeout_s=30, memory_mb=512, max_pids=32)
+    with get_executor("zygote") as executor:
+        run = executor.run(
+            [CodeCell("spin", SPIN.format(s=3) + "print('cpu', time.process_time())")],
+            workdir=tmp_path,
+            limits=limits,
+        )
+    text = "".join(o.get("text", "") for o in run.cells[0].outputs)
+    cpu = float(text.split("cpu", 1)[1].split()[0])
+    # Undemoted it gets about CORES / (CORES + 1) of a core for 3 s (2 s on 2 cores); demoted
+    # after 0.5 s it is guaranteed (and gets about) 0.1 of a core for the other 2.5 s.
+    assert cpu < 0.5 + 0.1 * 2.5 + 0.3, text
+
+
+def test_an_honest_slow_cell_is_demoted_but_finishes_with_its_result(hogs, tmp_path):
+    # 3 s of numpy work next to a busy loop per core, 10 s timeout: undemoted it gets about
+    # CORES / (CORES + 1) of a core, demoted at least 0.5 of one (more when it is free). When
+    # other work keeps the machine saturated no cell gets its share, demoted or not.
+    if os.getloadavg()[0] > 2 * CORES:
+        pytest.skip(f"machine saturated by other work (load {os.getloadavg()[0]:.1f})")
+    limits = Limits(cell_timeout_s=10, notebook_timeout_s=60, memory_mb=512, max_pids=32)
+    work = (
+        "import numpy as np, time\nt0 = time.process_time()\nrng = np.random.default_rng(0)\n"
+        "a = rng.random((250, 250))\nn = 0\nwhile time.process_time() - t0 < 3.0:\n"
+        "    a = np.linalg.qr(a)[0]; n += 1\nanswer = int(a.shape[0])\n"
+    )
+    with get_executor("zygote") as executor:
+        run = executor.run(
+            [CodeCell("work", work + CPU_LINE), CodeCell("test", "assert answer == 250")],
+            workdir=tmp_path,
+            limits=limits,
+        )
+    assert [c.status for c in run.cells] == ["ok", "ok"], run.log
+    assert "CPU priority lowered in 1 long cell" in run.log
+    assert "-demoted" in "".join(o.get("text", "") for o in run.cells[0].outputs)
+
+
+def test_cells_after_a_demoted_one_run_at_normal_priority(tmp_path):
+    limits = Limits(cell_timeout_s=5, notebook_timeout_s=30, memory_mb=512, max_pids=32)
+    with get_executor("zygote") as executor:
+        run = executor.run(
+            [CodeCell("slow", SPIN.format(s=1.5) + CPU_LINE), CodeCell("next", CPU_LINE)],
+            workdir=tmp_path,
+            limits=limits,
+        )
+    outs = ["".join(o.get("text", "") for o in c.outputs) for c in run.cells]
+    assert "-demoted" in outs[0] and "-demoted" not in outs[1], outs
+
+
+def test_demotion_can_be_switched_off(monkeypatch, tmp_path):
+    monkeypatch.setenv("AUTOGRADER_DEMOTE_AFTER_S", "0")
+    limits = Limits(cell_timeout_s=5, notebook_timeout_s=30, memory_mb=512, max_pids=32)
+    with get_executor("zygote") as executor:
+        run = executor.run(
+            [CodeCell("slow", SPIN.format(s=1.5) + CPU_LINE)], workdir=tmp_path, limits=limits
+        )
+    assert run.cells[0].status == "ok"
+    assert "-demoted" not in "".join(o.get("text", "") for o in run.cells[0].outputs)
+    assert "CPU priority" not in run.log
+
+
+def test_the_cpu_hierarchy_is_available_here():
+    # The demotion tests above mean something only where a cpu controller exists.
+    assert cgroup_support().version == 2 or Path("/sys/fs/cgroup/cpu/cpu.shares").exists()
