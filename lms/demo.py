@@ -268,6 +268,11 @@ def load_demo() -> int:
     from lms.consent.demo import load_consent_demo  # issue 6
 
     load_consent_demo(counter, users["learner@demo.local"], orgs["hd-shipyard"])
+    from lms.reporting.demo import load_reporting_demo  # issue 6: dashboard figures
+
+    load_reporting_demo(
+        counter, orgs["hd-shipyard"], [courses["data-analysis"], courses["python-basics"]]
+    )
     from lms.skills.demo import load_skills_demo  # issue 6: framework and mappings
 
     load_skills_demo(counter, courses)
