@@ -268,6 +268,9 @@ def load_demo() -> int:
     from lms.consent.demo import load_consent_demo  # issue 6
 
     load_consent_demo(counter, users["learner@demo.local"], orgs["hd-shipyard"])
+    from lms.orgs.demo import load_members_demo  # issue 6: invitations, a request to join
+
+    load_members_demo(counter, orgs["hd-shipyard"], users["undergrad@demo.local"])
     from lms.reporting.demo import load_reporting_demo  # issue 6: dashboard figures
 
     load_reporting_demo(
