@@ -47,14 +47,18 @@ class AccessVia(enum.StrEnum):
 class Consent(db.Model):
     """``user``'s current decision whether ``org`` may see ``kind`` (one row per kind).
 
-    A row only counts while the user is a current member whose membership started on or
-    before ``updated_at``: a decision made during an earlier membership never revives."""
+    The row was decided during ``membership`` and counts only while that membership is
+    current: a decision from an earlier membership never revives when the person joins the
+    organisation again (and a row without a membership never counts)."""
 
     __tablename__ = "consents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    membership_id: Mapped[int | None] = mapped_column(
+        ForeignKey("memberships.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[DataKind] = mapped_column(_enum(DataKind, "data_kind"))
     granted: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -42,9 +42,9 @@ def consents_of(user: User, today: date | None = None) -> list[OrgConsents]:
     memberships = current_memberships(user, today)
     latest = dict(
         db.session.execute(
-            select(Consent.org_id, func.max(Consent.updated_at))
+            select(Consent.membership_id, func.max(Consent.updated_at))
             .where(Consent.user_id == user.id)
-            .group_by(Consent.org_id)
+            .group_by(Consent.membership_id)
         ).all()
     )
     states, seen = [], set()
@@ -53,9 +53,7 @@ def consents_of(user: User, today: date | None = None) -> list[OrgConsents]:
             continue
         seen.add(membership.org_id)
         shared = consented_kinds(membership.org_id, [user.id]).get(user.id, frozenset())
-        updated_at = latest.get(membership.org_id)
-        if updated_at is not None and updated_at.date() < membership.started_on:
-            updated_at = None  # decided in an earlier membership: no longer counts
+        updated_at = latest.get(membership.id)  # decisions of earlier memberships: none
         kinds = {kind: kind in shared for kind in DataKind}
         states.append(OrgConsents(membership, kinds, updated_at))
     return states

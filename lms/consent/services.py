@@ -45,15 +45,13 @@ _MAX_IN_IDS = 2000
 
 
 def _effective_consents(today: date):  # -> Select
-    """Granted consents that count today: the user is a current member of the organisation
-    and decided during this membership (an earlier membership's consent never revives)."""
+    """Granted consents that count today: decided during a membership that is current (an
+    earlier membership's consent never revives)."""
     m = Membership
     current = and_(
-        m.user_id == Consent.user_id,
-        m.org_id == Consent.org_id,
+        m.id == Consent.membership_id,
         m.started_on <= today,
         or_(m.ended_on.is_(None), m.ended_on >= today),
-        Consent.updated_at >= m.started_on,
     )
     return select(Consent.user_id, Consent.kind).join(m, current).where(Consent.granted.is_(True))
 
@@ -141,14 +139,13 @@ def set_consent(
     now, changed = utcnow(), {}
     for kind, granted in sorted(choices.items()):
         row = rows.get(kind)
-        # A decision from an earlier membership counts as "not shared": rewrite it.
-        stale = row is not None and row.updated_at.date() < membership.started_on
         if row is None:
             row = rows[kind] = Consent(user_id=user.id, org_id=org.id, kind=kind)
             db.session.add(row)
-        elif not stale and row.granted == granted:
+        elif row.membership_id == membership.id and row.granted == granted:
             continue
-        row.granted, row.updated_at = granted, now
+        # A decision from an earlier membership counts as "not shared": it is rewritten.
+        row.membership_id, row.granted, row.updated_at = membership.id, granted, now
         changed[kind] = granted
         db.session.add(
             ConsentEvent(

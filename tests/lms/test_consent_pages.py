@@ -129,3 +129,19 @@ def test_the_member_can_open_what_the_organisation_sees(client, login, make_user
     link = f"/orgs/acme/members/{member.id}"
     assert f'href="{link}"' in page
     assert client.get(link).status_code == 200
+
+
+def test_the_page_is_accessible_with_several_organisations(client, login, make_user, make_org):
+    from tests.lms.test_a11y_pages import _parse
+
+    first, second = make_org(slug="first"), make_org(slug="second", kind="university")
+    member = make_user(org=first)
+    db.session.add(Membership(user=member, org=second, role="member", started_on=date.today()))
+    db.session.commit()
+    login(client, member)
+    page = _parse(client.get("/settings/consents").get_data(as_text=True))
+    assert page.lang == "ko" and page.tags.count("h1") == 1
+    assert len(page.ids) == len(set(page.ids))
+    assert len(page.controls) == 8
+    assert all(c["id"] in page.label_for for c in page.controls)
+    assert all(c.get("aria-describedby") for c in page.controls)

@@ -37,17 +37,20 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("membership_id", sa.Integer(), nullable=True),
         sa.Column("kind", _enum("data_kind", _KINDS), nullable=False),
         sa.Column("granted", sa.Boolean(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         _fk("consents", "user_id", "users", "CASCADE"),
         _fk("consents", "org_id", "organisations", "CASCADE"),
+        _fk("consents", "membership_id", "memberships", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_consents")),
         sa.UniqueConstraint(
             "user_id", "org_id", "kind", name=op.f("uq_consents_user_id_org_id_kind")
         ),
     )
     op.create_index("ix_consents_org_id_kind", "consents", ["org_id", "kind"])
+    op.create_index("ix_consents_membership_id", "consents", ["membership_id"])
 
     vias = ("page", "api")
     op.create_table(
@@ -106,5 +109,6 @@ def downgrade():
     op.drop_table("org_data_accesses")
     op.drop_index("ix_consent_events_user_id_org_id_at", table_name="consent_events")
     op.drop_table("consent_events")
+    op.drop_index("ix_consents_membership_id", table_name="consents")
     op.drop_index("ix_consents_org_id_kind", table_name="consents")
     op.drop_table("consents")
