@@ -164,17 +164,31 @@ def test_lab_access_ends_and_usage_stays_for_accounting(client, login, history):
     assert request.summary["lab"] == "ended"
 
 
-def test_issued_credentials_keep_their_recipient_name(client, login, history):
-    models = pytest.importorskip("lms.credentials.models")
-    learner, _company, _submission = history()
-    columns = set(models.Credential.__table__.c.keys())
-    assert {"user_id", "recipient_name"} <= columns
-    count = select(func.count()).select_from(models.Credential.__table__)
-    before = db.session.scalar(count)
+def test_an_issued_credential_stays_verifiable_with_its_recipient_name(
+    client, login, history, make_user
+):
+    services = pytest.importorskip("lms.credentials.services")
+    verification = pytest.importorskip("lms.credentials.verification")
+    completion_models = pytest.importorskip("lms.completion.models")
+    learner, _company, submission = history()
+    completion = completion_models.Completion(
+        user_id=learner.id,
+        course_id=submission.course_id,
+        confirmed_by_id=make_user(role="instructor").id,
+        qualified=True,
+    )
+    db.session.add(completion)
+    db.session.flush()
+    credential = services.issue_for_completion(completion)
+    db.session.commit()
+    assert verification.verify_record(credential).is_valid
     login(client, learner)
     _confirm(client, "Correct-horse-9")
-    assert db.session.scalar(count) == before  # nothing of the credentials table is deleted
-    assert ERASURE_POLICY["credentials"][0] == "keep"
+    db.session.expire_all()
+    kept = db.session.get(type(credential), credential.id)
+    assert kept.recipient_name == "김민지"
+    assert verification.verify_record(kept).is_valid
+    assert client.get(f"/credentials/{kept.uuid}").status_code == 200
 
 
 def test_review_flow_request_then_admin_executes(client, login, history, make_user):
