@@ -58,8 +58,14 @@ def dashboard(slug: str) -> ResponseReturnValue:
         error, status, filters = str(exc.message), 422, ReportFilter()
     board = services.dashboard(me(), org, filters, current_locale())
     db.session.commit()  # the access log
-    context = {"org": org, "board": board, "filters": filters, "error": error}
+    context = {"org": org, "board": board, "filters": filters, "error": error, "tabs": _tabs(org)}
     return render_template("reporting/dashboard.html", **context, **_choices()), status
+
+
+def _tabs(org: Organisation) -> list:
+    from lms.orgs.views import org_tabs  # the organisation's manager pages, one tab bar
+
+    return org_tabs(org)
 
 
 def _choices() -> dict[str, object]:
@@ -120,7 +126,7 @@ def api_tokens(slug: str) -> ResponseReturnValue:
 
 def _tokens_page(org: Organisation, form: OrgTokenForm, secret: str | None = None, status=200):
     found = tokens.list_org_tokens(me(), org)
-    context = {"org": org, "tokens": found, "form": form, "secret": secret}
+    context = {"org": org, "tokens": found, "form": form, "secret": secret, "tabs": _tabs(org)}
     return render_template("reporting/tokens.html", **context), status
 
 
