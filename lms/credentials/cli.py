@@ -66,11 +66,12 @@ def verify_command(file: Path, jwks_file: Path | None, status_file: Path | None)
 def _verify_with_files(text: str, jwks_file: Path | None, status_file: Path | None):
     from lms.credentials import verification
 
-    find_key = (
-        verification.jwks_key_finder(json.loads(jwks_file.read_text(encoding="utf-8")))
-        if jwks_file
-        else verification.database_key
-    )
+    find_key = verification.database_key
+    if jwks_file is not None:
+        try:
+            find_key = verification.jwks_key_finder(json.loads(jwks_file.read_text("utf-8")))
+        except (ValueError, AttributeError) as exc:
+            raise click.ClickException(f"JWKS: {exc}") from None
     find_status = verification.database_status
     if status_file is not None:
         try:
@@ -103,6 +104,8 @@ def _report(result: Verification) -> None:
     ):
         if value:
             click.echo(f"  {label}: {value}")
+    if result.outcome == Outcome.VALID and result.status is None:
+        click.echo("  revocation: not checked (no record of it here, nor on the list given)")
     if result.status is not None and result.status.revoked:
         when = result.status.revoked_at.isoformat() if result.status.revoked_at else "unknown"
         click.echo(f"  revoked at: {when}")

@@ -102,17 +102,26 @@ def _live_credential(completion_id: int) -> Credential | None:
 
 def _next_status_slot() -> tuple[int, int]:
     """A random free bit of the current list (random, so an index says nothing about the
-    order of issue); a list is half-filled at most, then the next one starts."""
+    order of issue); a list is half-filled at most, then the next one starts. Checks a few
+    random candidates per query instead of loading the list (fast when it is large)."""
     current = db.session.scalar(select(func.max(Credential.status_list))) or 1
-    used = set(
-        db.session.scalars(select(Credential.status_index).where(Credential.status_list == current))
+    used = db.session.scalar(
+        select(func.count(Credential.id)).where(Credential.status_list == current)
     )
-    if len(used) >= STATUS_LIST_SIZE // 2:
-        current, used = current + 1, set()
+    if (used or 0) >= STATUS_LIST_SIZE // 2:
+        current += 1
     while True:
-        index = secrets.randbelow(STATUS_LIST_SIZE)
-        if index not in used:
-            return current, index
+        candidates = {secrets.randbelow(STATUS_LIST_SIZE) for _ in range(8)}
+        taken = set(
+            db.session.scalars(
+                select(Credential.status_index).where(
+                    Credential.status_list == current, Credential.status_index.in_(candidates)
+                )
+            )
+        )
+        free = sorted(candidates - taken)
+        if free:
+            return current, secrets.choice(free)
 
 
 def _achievement(completion: Any, locale: str) -> tuple[Achievement, str, str, Any]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from joserfc import jws
+from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
@@ -14,10 +16,14 @@ from lms.credentials import keys
 from lms.credentials.document import status_bit
 from lms.credentials.models import Credential
 from lms.credentials.signing import (
+    ALG,
+    KeyFinder,
     Outcome,
     Status,
+    StatusFinder,
     Verification,
     canonical_json,
+    read_header,
     token_from_upload,
     verify_token,
 )
@@ -49,10 +55,21 @@ def database_status(credential: dict[str, Any]) -> Status | None:
     return Status(found.is_revoked, found.revoked_at, found.revocation_reason)
 
 
+def _with_database(token: str) -> Verification:
+    result = verify_token(token, database_key, database_status, utcnow())
+    if result.outcome == Outcome.UNKNOWN_KEY and result.kid:
+        known = keys.find_key(result.kid)
+        if known is not None and not known.is_trusted:
+            result.problems = ["key_revoked"]
+    if result.outcome == Outcome.VALID and result.status is None:
+        result.problems = ["status_unknown"]  # signed by us, but no record of it here
+    return result
+
+
 def verify_record(credential: Credential) -> Verification:
     """Verify a stored credential as the public page shows it: its token's signature and
     claims, that the stored JSON is what was signed, and its revocation."""
-    result = verify_token(credential.token, database_key, database_status, utcnow())
+    result = _with_database(credential.token)
     if result.credential is not None and result.outcome in (Outcome.VALID, Outcome.REVOKED):
         signed = {k: v for k, v in result.credential.items() if k not in JWT_CLAIMS}
         if canonical_json(signed) != canonical_json(credential.payload):
@@ -68,7 +85,7 @@ def verify_text(text: str) -> Verification:
     except ValueError:
         return Verification(Outcome.INVALID, ["not_credential"])
     if token is not None:
-        return verify_token(token, database_key, database_status, utcnow())
+        return _with_database(token)
     found = record_for(document or {})
     if found is None:
         return Verification(Outcome.INVALID, ["json_unknown"], document)
@@ -78,12 +95,16 @@ def verify_text(text: str) -> Verification:
     return verify_record(found)
 
 
-def jwks_key_finder(jwks: dict[str, Any]):
-    """A key finder over a JWKS document (as served at /credentials/issuer/jwks.json)."""
-    by_kid = {}
+def jwks_key_finder(jwks: dict[str, Any]) -> KeyFinder:
+    """A key finder over a JWKS document (as served at /credentials/issuer/jwks.json);
+    ``ValueError`` when it holds something other than RSA public keys."""
+    by_kid: dict[str, RSAKey] = {}
     for jwk in jwks.get("keys", []):
-        key = RSAKey.import_key({k: v for k, v in jwk.items() if k != "kid"})
-        by_kid[jwk.get("kid")] = key
+        try:
+            key = RSAKey.import_key({k: v for k, v in jwk.items() if k != "kid"})
+        except (JoseError, ValueError, TypeError):
+            raise ValueError("the JWKS holds a key that is not an RSA public key") from None
+        by_kid[str(jwk.get("kid"))] = key
         by_kid[key.thumbprint()] = key
 
     def find(kid: str) -> RSAKey | None:
@@ -92,36 +113,29 @@ def jwks_key_finder(jwks: dict[str, Any]):
     return find
 
 
-def status_list_finder(status_token: str, find_key) -> Any:
+def status_list_finder(status_token: str, find_key: KeyFinder) -> StatusFinder:
     """A status finder over an exported, signed status list credential (``ValueError`` when
     the list itself does not verify)."""
-    header_ok = verify_token_status_list(status_token, find_key)
-    subject = header_ok["credentialSubject"]
+    listing = signed_status_list_payload(status_token, find_key)
+    encoded = listing["credentialSubject"]["encodedList"]
 
     def find(credential: dict[str, Any]) -> Status | None:
         entry = credential.get("credentialStatus") or {}
-        if entry.get("statusListCredential") != header_ok["id"]:
-            return None
-        return Status(status_bit(subject["encodedList"], int(entry["statusListIndex"])))
+        if entry.get("statusListCredential") != listing["id"]:
+            return None  # another list than the one given: status unknown
+        return Status(status_bit(encoded, int(entry["statusListIndex"])))
 
     return find
 
 
-def verify_token_status_list(token: str, find_key) -> dict[str, Any]:
+def signed_status_list_payload(token: str, find_key: KeyFinder) -> dict[str, Any]:
     """The payload of a signed BitstringStatusListCredential, after checking its signature."""
-    from joserfc import jws
-    from joserfc.errors import JoseError
-
-    from lms.credentials.signing import read_header
-
-    header = read_header(token.strip()) or {}
-    key = find_key(str(header.get("kid") or ""))
+    key = find_key(str((read_header(token.strip()) or {}).get("kid") or ""))
     if key is None:
         raise ValueError("the status list is not signed by a trusted key")
     try:
-        payload = json.loads(
-            jws.deserialize_compact(token.strip(), key, algorithms=["RS256"]).payload
-        )
+        signed = jws.deserialize_compact(token.strip(), key, algorithms=[ALG])
+        payload = json.loads(signed.payload)
     except (JoseError, ValueError):
         raise ValueError("the status list's signature does not match") from None
     if "BitstringStatusListCredential" not in payload.get("type", []):

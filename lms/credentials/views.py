@@ -20,11 +20,14 @@ from lms.credentials.signing import Outcome, Verification
 from lms.credentials.verification import verify_record, verify_text
 from lms.db import db
 from lms.errors import NotFound, ValidationError
+from lms.extensions import limiter
 from lms.web import me
 
 bp = Blueprint("credentials", __name__, template_folder="templates")
 
 MAX_UPLOAD_BYTES = 256 * 1024
+#: Anyone may check files: the limit keeps one client from turning the page into a CPU sink.
+VERIFY_RATE_LIMIT = "60 per minute"
 
 #: What each verdict means, for people.
 VERDICTS = {
@@ -36,14 +39,26 @@ VERDICTS = {
 }
 PROBLEMS = {
     "not_credential": _l("The file is neither a signed credential (.jwt) nor credential JSON."),
+    "not_jws": _l("The file is neither a signed credential (.jwt) nor credential JSON."),
     "json_unknown": _l(
         "This JSON names no credential of this issuer. Upload the signed .jwt file instead."
     ),
     "json_differs": _l("The JSON differs from the credential the issuer signed."),
     "record_altered": _l("The stored record differs from what was signed."),
     "bad_signature": _l("The signature does not match the content."),
+    "bad_header": _l("The signature header is not the one this issuer uses (RS256 with a key id)."),
+    "unknown_key": _l("The signing key is not one of this issuer's keys."),
+    "key_revoked": _l("The signing key was revoked by the issuer (for example, compromised)."),
+    "not_object": _l("The signed content is not a credential."),
+    "context": _l("The credential does not use the VC 2.0 and Open Badges 3.0 contexts."),
+    "type": _l("The credential is not an OpenBadgeCredential."),
+    "valid_from": _l("The credential has no valid issue date."),
+    "claim": _l("The token's claims do not match the credential (issuer, id, subject or date)."),
     "not_yet_valid": _l("The credential is not valid yet."),
     "expired": _l("The credential has expired."),
+    "status_unknown": _l(
+        "The issuer has no record of this credential, so its revocation could not be checked."
+    ),
 }
 
 
@@ -62,7 +77,8 @@ def _verdicts() -> dict[str, Any]:
 
 
 def _problem_text(code: str) -> str:
-    return str(PROBLEMS.get(code, code))
+    key = "claim" if code.startswith("claim_") else code
+    return str(PROBLEMS.get(key, code))
 
 
 @bp.get("/me/credentials")
@@ -110,8 +126,11 @@ def download(uuid: str, fmt: str) -> ResponseReturnValue:
 
 
 @bp.route("/credentials/verify", methods=["GET", "POST"])
+@limiter.limit(VERIFY_RATE_LIMIT, methods=["POST"])
 def verify() -> ResponseReturnValue:
     """Check a credential file: signature, issuer key, content, revocation."""
+    # Refuse oversized bodies before werkzeug parses them (413 page).
+    request.max_content_length = MAX_UPLOAD_BYTES + 64 * 1024
     form = VerifyForm()
     result: Verification | None = None
     status = 200

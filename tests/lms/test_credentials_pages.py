@@ -153,3 +153,27 @@ def test_admin_list_is_for_admins_only(client, login, issued):
 
 def test_unknown_credential_is_404(client, app):
     assert client.get("/credentials/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_public_page_speaks_korean_by_default(client, issued):
+    _learner, credential = issued
+    page = client.get(f"/credentials/{credential.uuid}").get_data(as_text=True)
+    assert "유효함: 이 플랫폼이 발급했으며 취소되지 않았습니다." in page
+
+
+def test_credential_signed_with_a_revoked_key_says_so(client, issued):
+    from lms.credentials import keys
+
+    _learner, credential = issued
+    keys.rotate_key()
+    keys.revoke_key(credential.issuer_key.kid)
+    db.session.commit()
+    page = client.get(f"/credentials/{credential.uuid}").get_data(as_text=True)
+    assert 'data-outcome="unknown_key"' in page
+    assert "발급 기관이 폐기한 서명 키" in page
+
+
+def test_an_oversized_upload_is_refused(client, app):
+    big = io.BytesIO(b"x" * (400 * 1024))
+    response = client.post("/credentials/verify", data={"file": (big, "huge.jwt")})
+    assert response.status_code == 413
