@@ -83,7 +83,8 @@ def erase_personal_data(user: User) -> dict[str, Any]:
 
     email = user.email
     summary: dict[str, Any] = {"deleted": {}, "scrubbed": {}, "kept": {}}
-    summary["notebooks_deleted"] = _erase_notebooks(user)
+    # The files go only after the commit (``delete_notebooks``): a rollback keeps them.
+    summary["blobs_to_delete"] = _erase_notebooks(user)
     _erase_exports(user)
     for table, column in subject_tables():
         action = ERASURE_POLICY.get(table.name, ("keep", ""))[0]
@@ -138,12 +139,12 @@ def _erase_exports(user: User) -> None:
     db.session.flush()
 
 
-def _erase_notebooks(user: User) -> int:
-    """Delete the person's notebooks from storage (blobs nobody else uses), clear graders'
-    logs and feedback that quote them, keep the points. Returns blobs deleted."""
+def _erase_notebooks(user: User) -> list[str]:
+    """Clear graders' logs and feedback that quote the person's notebooks, keep the points;
+    return the hashes of their notebooks that nothing else uses (to delete after commit)."""
     submissions = list(db.session.scalars(select(Submission).where(Submission.user_id == user.id)))
     if not submissions:
-        return 0
+        return []
     ids = [s.id for s in submissions]
     shas = {s.content_sha for s in submissions} - _shared_blobs(user, submissions)
     for s in submissions:
@@ -161,8 +162,17 @@ def _erase_notebooks(user: User) -> int:
         .values(message="", manual_comment="")
         .execution_options(synchronize_session=False)
     )
+    return sorted(shas)
+
+
+def delete_notebooks(summary: dict[str, Any]) -> dict[str, Any]:
+    """After the commit: delete the blobs ``erase_personal_data`` listed; returns the summary
+    with their count instead of the list (a blob already gone counts as deleted)."""
+    shas = summary.get("blobs_to_delete", [])
     store = blob_store()
-    return sum(_delete_blob(store, sha) for sha in sorted(shas))
+    deleted = sum(_delete_blob(store, sha) for sha in shas)
+    rest = {k: v for k, v in summary.items() if k != "blobs_to_delete"}
+    return {**rest, "notebooks_deleted": summary.get("notebooks_deleted", 0) + deleted}
 
 
 def _shared_blobs(user: User, submissions: list[Submission]) -> set[str]:
@@ -197,7 +207,7 @@ def _delete_blob(store: BlobStore, sha: str) -> int:
             logger.error("blob store %s cannot delete; blob kept", type(store).__name__)
             return 0
     except (BlobNotFound, FileNotFoundError):
-        return 0
+        return 0  # already gone (an earlier, interrupted run)
     return 1
 
 

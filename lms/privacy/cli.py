@@ -35,7 +35,13 @@ def process(older_than: float) -> None:
         built += 1
     purged = export.purge_expired()
     db.session.commit()
-    click.echo(f"exports built: {built}, expired removed: {purged}")
+    unfinished = erasure.unfinished_erasures()
+    for request in unfinished:
+        erasure.finish_erasure(request)
+        db.session.commit()
+    click.echo(
+        f"exports built: {built}, expired removed: {purged}, erasures finished: {len(unfinished)}"
+    )
 
 
 @privacy_cli.command("erase")

@@ -16,7 +16,12 @@ from lms.accounts.services import authenticate
 from lms.audit.services import record as audit
 from lms.db import db, utcnow
 from lms.errors import Conflict, Forbidden, NotFound, ValidationError
-from lms.privacy.anonymise import end_lab_access, erase_personal_data, is_anonymised
+from lms.privacy.anonymise import (
+    delete_notebooks,
+    end_lab_access,
+    erase_personal_data,
+    is_anonymised,
+)
 from lms.privacy.models import DeletionRequest, DeletionStatus
 
 MAX_NOTE = 2000
@@ -147,10 +152,18 @@ def _erase(actor: User, request: DeletionRequest) -> DeletionRequest:
 
 
 def finish_erasure(request: DeletionRequest) -> DeletionRequest:
-    """After the erasing commit: end the person's lab access and note the outcome in the
-    request's summary (the caller commits again)."""
-    request.summary = {**request.summary, **end_lab_access(request.user)}
+    """After the erasing commit: delete the person's notebooks from storage, end their lab
+    access, and note both in the request's summary (the caller commits again). Safe to run
+    again (``flask --app lms privacy process`` does for requests left unfinished)."""
+    summary = delete_notebooks(request.summary)
+    request.summary = {**summary, **end_lab_access(request.user)}
     return request
+
+
+def unfinished_erasures() -> list[DeletionRequest]:
+    """Completed requests whose after-commit step did not run (the process stopped)."""
+    stmt = select(DeletionRequest).where(DeletionRequest.status == DeletionStatus.COMPLETED)
+    return [r for r in db.session.scalars(stmt) if "blobs_to_delete" in (r.summary or {})]
 
 
 def requests_of(user: User) -> list[DeletionRequest]:

@@ -273,3 +273,29 @@ def test_cli_erases_on_an_administrators_behalf(app, history, make_user):
         args=["privacy", "erase", "nobody@example.com", "--admin", admin.email, "--yes"]
     )
     assert result.exit_code == 1
+
+
+def test_a_rolled_back_erasure_keeps_the_notebooks(history, make_user):
+    learner, _company, submission = history()
+    admin = make_user(role="admin")
+    request = erasure.request_deletion(learner)
+    db.session.commit()
+    erasure.approve_deletion(admin, request.id)
+    db.session.rollback()  # e.g. the commit failed
+    assert blob_store().exists(submission.content_sha)
+    assert not is_anonymised(db.session.get(User, learner.id))
+
+
+def test_the_command_finishes_an_erasure_interrupted_after_its_commit(app, history, make_user):
+    learner, _company, submission = history()
+    admin = make_user(role="admin")
+    request = erasure.request_deletion(learner)
+    db.session.commit()
+    erasure.approve_deletion(admin, request.id)
+    db.session.commit()  # ... and the process stops before finish_erasure
+    assert blob_store().exists(submission.content_sha)
+    result = app.test_cli_runner().invoke(args=["privacy", "process"])
+    assert "erasures finished: 1" in result.output, result.output
+    assert not blob_store().exists(submission.content_sha)
+    summary = db.session.get(DeletionRequest, request.id).summary
+    assert summary["notebooks_deleted"] == 1 and "blobs_to_delete" not in summary
