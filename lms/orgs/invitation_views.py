@@ -39,12 +39,15 @@ def _invite_form(org: Organisation, **kwargs) -> InviteForm:
 
 def _invitations_page(org: Organisation, form: InviteForm | None = None, status: int = 200):
     state = request.args.get("state") if request.args.get("state") in STATES else None
+    q = (request.args.get("q") or "").strip()[:100]
+    page = max(request.args.get("page", 1, type=int), 1)
     context = {
         "org": org,
         "tabs": org_tabs(org),
         "state": state,
+        "q": q,
         "states": STATES,
-        "invitations": invitations.list_invitations(org, state),
+        "invitations": invitations.list_invitations(org, state, q, page),
         "requests": invitations.pending_join_requests(org),
         "decision_form": JoinDecisionForm(departments=department_choices(org), formdata=None),
         "form": form or _invite_form(org, formdata=None),

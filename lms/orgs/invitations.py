@@ -14,11 +14,13 @@ from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import Role, User
 from lms.accounts.services import normalise_email
 from lms.audit.services import record
+from lms.catalog.queries import Page, paginate
 from lms.db import db, utcnow
 from lms.errors import Conflict, Forbidden, NotFound, ValidationError
 from lms.orgs.models import (
@@ -33,6 +35,7 @@ from lms.orgs.models import (
 from lms.orgs.services import add_member, can_manage_org, current_member_ids
 
 DEFAULT_TTL_DAYS = 14
+PER_PAGE = 100
 
 
 def invitation_ttl() -> timedelta:
@@ -238,8 +241,11 @@ def invitations_for(user: User) -> list[Invitation]:
     return list(db.session.scalars(stmt))
 
 
-def list_invitations(org: Organisation, state: str | None = None) -> list[Invitation]:
-    """Invitations of ``org``, newest first; ``state`` filters (expired is computed)."""
+def list_invitations(
+    org: Organisation, state: str | None = None, q: str | None = None, page: int = 1
+) -> Page:
+    """One page (100) of ``org``'s invitations, newest first; ``state`` filters (expired is
+    computed), ``q`` searches e-mail and name. Two statements."""
     stmt = select(Invitation).where(Invitation.org_id == org.id)
     now = utcnow()
     if state == InvitationStatus.EXPIRED:
@@ -250,7 +256,13 @@ def list_invitations(org: Organisation, state: str | None = None) -> list[Invita
         stmt = stmt.where(Invitation.status == state, Invitation.expires_at > now)
     elif state:
         stmt = stmt.where(Invitation.status == InvitationStatus(state))
-    return list(db.session.scalars(stmt.order_by(Invitation.sent_at.desc(), Invitation.id)))
+    if q:
+        pattern = f"%{q.strip().lower()}%"
+        stmt = stmt.where(
+            or_(Invitation.email.like(pattern), Invitation.name.like(f"%{q.strip()}%"))
+        )
+    stmt = stmt.options(selectinload(Invitation.department))
+    return paginate(stmt.order_by(Invitation.sent_at.desc(), Invitation.id), page, PER_PAGE)
 
 
 def request_to_join(user: User, org: Organisation) -> JoinRequest:

@@ -46,12 +46,22 @@ def _page(org, form, outcomes=None, status: int = 200):
         "org": org,
         "tabs": org_tabs(org),
         "form": form,
-        "members": current_members(org),
+        "members": _shown_members(org),
+        "show_department": request.args.get("department", type=int),
         "checked": set(request.form.getlist("members")) if request.method == "POST" else set(),
         "outcomes": outcomes,
         "summary": sponsoring.summarise(outcomes) if outcomes is not None else None,
     }
     return render_template("orgs/sponsor_bulk.html", **context), status
+
+
+def _shown_members(org: Organisation) -> list:
+    """The members listed with check boxes: one department's when ``?department=`` is set."""
+    members = current_members(org)
+    department_id = request.args.get("department", type=int)
+    if department_id is None:
+        return members
+    return [m for m in members if m.department_id == department_id]
 
 
 @bp.get("/orgs/<slug>/sponsor/bulk")

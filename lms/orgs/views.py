@@ -93,6 +93,7 @@ def org_tabs(org: Organisation) -> list[tuple[str, str, str]]:
         ("orgs.departments", _("Departments")),
         ("orgs.bulk_sponsor", _("Sponsor enrolments")),
         ("reporting.dashboard", _("Dashboard")),
+        ("reporting.api_tokens", _("API tokens")),
     ]
     return [
         (endpoint, url_for(endpoint, slug=org.slug), text)

@@ -194,3 +194,17 @@ def test_rejected_or_withdrawn_requests_give_no_membership(manager, org, make_us
     with pytest.raises(Conflict):
         invitations.decide_join_request(manager, withdrawn, approve=True)
     assert services.current_member_ids(org) == {manager.id}
+
+
+def test_invitation_list_pages_and_searches(client, login, manager, org):
+    from lms.orgs.csv_import import import_invitations
+
+    rows = "".join(f"worker{i:03}@example.com,직원{i}\n" for i in range(105))
+    import_invitations(manager, org, ("email,name\n" + rows).encode())
+    db.session.commit()
+    assert len(invitations.list_invitations(org, "pending")) == 100
+    assert len(invitations.list_invitations(org, "pending", page=2)) == 5
+    login(client, manager)
+    page = client.get("/orgs/hd/invitations?q=worker042").text
+    assert "worker042@example.com" in page and "worker041@example.com" not in page
+    assert "직원7" in client.get("/orgs/hd/invitations?q=직원7&page=1").text
