@@ -264,6 +264,7 @@ SCHEMAS["CourseDetail"] = {
 
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document served at /api/v1/openapi.json."""
+    from lms.completion.openapi import COMPLETION_PATHS, COMPLETION_SCHEMAS  # issue 6
     from lms.consent.openapi import CONSENT_PATHS, CONSENT_SCHEMAS  # issue 6 routes
     from lms.grading.openapi import GRADING_PATHS, GRADING_SCHEMAS  # issue 4 routes
     from lms.reporting.openapi import REPORTING_PATHS, REPORTING_SCHEMAS  # issue 6 routes
@@ -286,14 +287,20 @@ def openapi_document() -> dict[str, Any]:
             "description": "Personal access tokens: `flask --app lms tokens create EMAIL`.",
         },
         "servers": [{"url": current_app.config.get("LMS_BASE_URL", "")}],
-        "paths": PATHS | GRADING_PATHS | REPORTING_PATHS | CONSENT_PATHS | SKILLS_PATHS,
+        "paths": PATHS
+        | GRADING_PATHS
+        | REPORTING_PATHS
+        | CONSENT_PATHS
+        | SKILLS_PATHS
+        | COMPLETION_PATHS,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": SCHEMAS
             | GRADING_SCHEMAS
             | REPORTING_SCHEMAS
             | CONSENT_SCHEMAS
-            | SKILLS_SCHEMAS,
+            | SKILLS_SCHEMAS
+            | COMPLETION_SCHEMAS,
             "responses": {
                 f"E{code}": _json(_ref("Error"), text) for code, text in descriptions.items()
             },
