@@ -51,6 +51,11 @@ def graded_learner(published, enrolled):
     return learner, submission
 
 
+def _english(client):
+    with client.session_transaction() as session:
+        session["locale"] = "en"
+
+
 def _instructor(make_user, course):
     user = make_user(role="instructor")
     db.session.add(CourseInstructor(course_id=course.id, user_id=user.id))
@@ -65,8 +70,11 @@ def test_the_framework_is_browsable_in_korean_and_english(client, app):
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "SH-ECG-01" in html and "AIF-PY-01<" not in html
     assert "심전도 R-peak 검출" in html
-    english = client.get("/skills/units/SH-ECG-01", headers={"Accept-Language": "en"})
-    assert "ECG R-peak detection" in english.get_data(as_text=True)
+    korean = client.get("/skills/units/SH-ECG-01").get_data(as_text=True)
+    assert "<h1>SH-ECG-01 · 심전도 R-peak 검출</h1>" in korean and "수준" in korean
+    _english(client)
+    english = client.get("/skills/units/SH-ECG-01").get_data(as_text=True)
+    assert "<h1>SH-ECG-01 · ECG R-peak detection</h1>" in english and "Level" in english
     assert client.get("/skills/units/NO-SUCH-01").status_code == 404
 
 
@@ -147,6 +155,7 @@ def test_course_staff_map_a_cell_and_remove_it(client, login, make_user, publish
         2,
         MappingSource.MANUAL,
     )
+    _english(client)
     again = client.post(f"/courses/{course.slug}/skills", data=form)
     assert again.status_code == 422 and "already mapped" in again.get_data(as_text=True)
     unknown = client.post(f"/courses/{course.slug}/skills", data={**form, "code": "ZZ-NO-01"})
