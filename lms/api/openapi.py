@@ -267,6 +267,7 @@ def openapi_document() -> dict[str, Any]:
     from lms.completion.openapi import COMPLETION_PATHS, COMPLETION_SCHEMAS  # issue 6
     from lms.consent.openapi import CONSENT_PATHS, CONSENT_SCHEMAS  # issue 6 routes
     from lms.grading.openapi import GRADING_PATHS, GRADING_SCHEMAS  # issue 4 routes
+    from lms.orgs.openapi import ORGS_PATHS, ORGS_SCHEMAS  # issue 6 routes
     from lms.reporting.openapi import REPORTING_PATHS, REPORTING_SCHEMAS  # issue 6 routes
     from lms.skills.openapi import SKILLS_PATHS, SKILLS_SCHEMAS  # issue 6 routes
 
@@ -289,6 +290,7 @@ def openapi_document() -> dict[str, Any]:
         "servers": [{"url": current_app.config.get("LMS_BASE_URL", "")}],
         "paths": PATHS
         | GRADING_PATHS
+        | ORGS_PATHS
         | REPORTING_PATHS
         | CONSENT_PATHS
         | SKILLS_PATHS
@@ -297,6 +299,7 @@ def openapi_document() -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": SCHEMAS
             | GRADING_SCHEMAS
+            | ORGS_SCHEMAS
             | REPORTING_SCHEMAS
             | CONSENT_SCHEMAS
             | SKILLS_SCHEMAS
