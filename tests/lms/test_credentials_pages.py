@@ -158,7 +158,7 @@ def test_unknown_credential_is_404(client, app):
 def test_public_page_speaks_korean_by_default(client, issued):
     _learner, credential = issued
     page = client.get(f"/credentials/{credential.uuid}").get_data(as_text=True)
-    assert "유효함: 이 플랫폼이 발급했으며 취소되지 않았습니다." in page
+    assert "유효함: 이 플랫폼이 발급했으며 폐기되지 않았습니다." in page
 
 
 def test_credential_signed_with_a_revoked_key_says_so(client, issued):
