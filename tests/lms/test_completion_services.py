@@ -227,3 +227,26 @@ def test_a_programme_completes_only_after_all_its_courses(
     services.revoke(teacher, services.completions_for(learner)[-1], "wrong learner")
     db.session.refresh(done)
     assert done.revoked_at is not None  # the programme's completion goes with its course
+
+
+def test_the_demo_gives_a_course_a_policy_and_recorded_attendance(app):
+    from sqlalchemy import select
+
+    from lms.accounts.services import get_user_by_email
+    from lms.catalog.models import Course, Enrollment
+    from lms.demo import load_demo
+
+    load_demo()
+    load_demo()  # idempotent
+    db.session.commit()
+    course = db.session.scalar(select(Course).where(Course.slug == "data-analysis"))
+    learner = get_user_by_email("learner@demo.local")
+    enrollment = db.session.scalar(
+        select(Enrollment).where(
+            Enrollment.course_id == course.id, Enrollment.user_id == learner.id
+        )
+    )
+    q = evaluate(enrollment)
+    assert not q.terms.is_default
+    assert q.attendance.held == 2 and q.attendance.percent == 50.0
+    assert "attendance" in q.unmet
