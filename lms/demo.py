@@ -279,6 +279,9 @@ def load_demo() -> int:
     from lms.skills.demo import load_skills_demo  # issue 6: framework and mappings
 
     load_skills_demo(counter, courses)
+    from lms.completion.demo import load_completion_demo  # issue 6: policy, live sessions
+
+    load_completion_demo(counter, courses["data-analysis"], users["learner@demo.local"])
     return counter[0]
 
 
