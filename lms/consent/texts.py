@@ -24,8 +24,8 @@ _WHAT = {
     ),
     DataKind.SCORES: _l("your scores and points in assignments, labs and courses"),
     DataKind.SKILLS: _l(
-        "your skill profile: the competencies you achieved and at which level, with the graded "
-        "work that shows them"
+        "your skill profile (the competencies you achieved, at which level, and the graded "
+        "work that shows them)"
     ),
     DataKind.SUBMISSIONS: _l(
         "the content of the notebooks you submitted (your code and answers) and their feedback"
