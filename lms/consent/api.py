@@ -11,7 +11,7 @@ from lms.api import api_bp
 from lms.api.auth import current_api_user, token_required
 from lms.api.schemas import json_body, locale
 from lms.consent.queries import OrgConsents, consents_of
-from lms.consent.services import parse_kinds, set_consent
+from lms.consent.services import consent_text, parse_kinds, set_consent
 from lms.db import db
 from lms.orgs.services import get_org
 
@@ -22,6 +22,8 @@ def consents_json(state: OrgConsents) -> dict[str, Any]:
         "org_name": state.org.name(locale()),
         "kinds": {kind.value: granted for kind, granted in state.kinds.items()},
         "updated_at": state.updated_at.isoformat() if state.updated_at else None,
+        # What the member agrees to, for clients that ask for consent in their own UI.
+        "texts": {kind.value: consent_text(state.org, kind, locale()) for kind in state.kinds},
     }
 
 

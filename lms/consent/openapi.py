@@ -54,6 +54,12 @@ CONSENT_SCHEMAS: dict[str, Any] = {
             "org_name": _S,
             "kinds": {"type": "object", "properties": _KINDS, "required": list(_KINDS)},
             "updated_at": {"type": ["string", "null"], "description": "latest decision"},
+            "texts": {
+                "type": "object",
+                "properties": {kind.value: _S for kind in DataKind},
+                "description": "the consent text per kind (Accept-Language): who receives "
+                "what, why, for how long, and that refusing is allowed",
+            },
         },
         "required": ["org", "org_name", "kinds", "updated_at"],
     },

@@ -27,9 +27,12 @@ def test_get_lists_every_current_organisation_with_nothing_shared_by_default(
     org, user, token = _member(make_user, make_org, make_token)
     response = client.get("/api/v1/me/consents", headers=bearer(token))
     assert response.status_code == 200
-    assert response.json == {
-        "items": [{"org": "acme", "org_name": "에이크미", "kinds": ALL_OFF, "updated_at": None}]
-    }
+    (item,) = response.json["items"]
+    texts = item.pop("texts")
+    assert item == {"org": "acme", "org_name": "에이크미", "kinds": ALL_OFF, "updated_at": None}
+    assert set(texts) == set(ALL_OFF) and all(
+        "에이크미" in t and "거부" in t for t in texts.values()
+    )
 
 
 def test_put_partial_changes_only_the_given_kinds(client, make_user, make_org, make_token, bearer):
