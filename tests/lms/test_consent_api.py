@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from lms.consent.models import ConsentEvent, DataKind
@@ -139,3 +140,15 @@ def test_the_openapi_document_describes_the_consent_routes(client):
     assert {"400", "403", "404"} <= set(put["responses"])
     kinds = document["components"]["schemas"]["ConsentChoices"]["properties"]
     assert set(kinds) == {k.value for k in DataKind}
+
+
+def test_an_organisation_token_cannot_read_or_change_consents(client, make_user, make_org, bearer):
+    tokens = pytest.importorskip("lms.reporting.tokens")
+    org = make_org(slug="acme")
+    manager = make_user(role="org_manager", org=org, org_role="manager")
+    _token, secret = tokens.create_org_token(manager, org, "HR system")
+    db.session.commit()
+    put = client.put("/api/v1/me/consents/acme", json={"scores": True}, headers=bearer(secret))
+    assert put.status_code == 403
+    assert client.get("/api/v1/me/consents", headers=bearer(secret)).status_code == 403
+    assert consented_kinds(org.id) == {}
