@@ -17,7 +17,7 @@ from lms.errors import DomainError, ValidationError
 from lms.orgs import sponsoring
 from lms.orgs.forms import BulkSponsorForm
 from lms.orgs.models import Organisation
-from lms.orgs.views import _managed_org, bp, current_members, department_choices, org_tabs
+from lms.orgs.views import _managed_org, _member_listing, bp, department_choices, org_tabs
 from lms.web import current_locale, me, show_error
 
 
@@ -46,22 +46,12 @@ def _page(org, form, outcomes=None, status: int = 200):
         "org": org,
         "tabs": org_tabs(org),
         "form": form,
-        "members": _shown_members(org),
-        "show_department": request.args.get("department", type=int),
+        **_member_listing(org),
         "checked": set(request.form.getlist("members")) if request.method == "POST" else set(),
         "outcomes": outcomes,
         "summary": sponsoring.summarise(outcomes) if outcomes is not None else None,
     }
     return render_template("orgs/sponsor_bulk.html", **context), status
-
-
-def _shown_members(org: Organisation) -> list:
-    """The members listed with check boxes: one department's when ``?department=`` is set."""
-    members = current_members(org)
-    department_id = request.args.get("department", type=int)
-    if department_id is None:
-        return members
-    return [m for m in members if m.department_id == department_id]
 
 
 @bp.get("/orgs/<slug>/sponsor/bulk")

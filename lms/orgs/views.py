@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from lms.catalog import queries as catalog_queries
@@ -19,8 +19,8 @@ from lms.catalog import services as catalog_services
 from lms.catalog.models import Enrollment
 from lms.db import db
 from lms.errors import DomainError, ValidationError
-from lms.orgs import services
-from lms.orgs.forms import ActionForm, DepartmentForm, MoveForm, SponsorForm
+from lms.orgs import queries, services
+from lms.orgs.forms import DepartmentForm, MoveForm, SponsorForm
 from lms.orgs.models import Department, Membership, Organisation
 from lms.web import current_locale, has_role, me, show_error
 
@@ -40,15 +40,21 @@ def current_members(org: Organisation, today: date | None = None) -> list[Member
     return list(db.session.scalars(stmt))
 
 
-def sponsored_enrollments(org: Organisation) -> list[Enrollment]:
-    """Enrolments that ``org`` sponsored, newest first."""
+def sponsored_enrollments(org: Organisation, limit: int | None = None) -> list[Enrollment]:
+    """Enrolments that ``org`` sponsored, newest first (the latest ``limit`` if given)."""
     stmt = (
         select(Enrollment)
         .where(Enrollment.sponsor_org_id == org.id)
         .options(selectinload(Enrollment.user), selectinload(Enrollment.course))
-        .order_by(Enrollment.created_at.desc())
+        .order_by(Enrollment.created_at.desc(), Enrollment.id.desc())
+        .limit(limit)
     )
     return list(db.session.scalars(stmt))
+
+
+def _count_sponsored(org: Organisation) -> int:
+    stmt = select(func.count()).select_from(Enrollment).where(Enrollment.sponsor_org_id == org.id)
+    return db.session.scalar(stmt) or 0
 
 
 def _managed_org(slug: str) -> Organisation:
@@ -59,7 +65,7 @@ def _managed_org(slug: str) -> Organisation:
 
 
 def _sponsor_form(members: list[Membership], **kwargs: object) -> SponsorForm:
-    """The sponsor form offering the current members and the published courses."""
+    """The sponsor form offering ``members`` (the page shown) and the published courses."""
     courses = catalog_queries.list_courses(per_page=catalog_queries.MAX_PER_PAGE)
     return SponsorForm(
         members=[(str(m.user.id), f"{m.user.name} <{m.user.email}>") for m in members],
@@ -113,20 +119,33 @@ def _group_by_department(members: list[Membership]) -> list[tuple[Department | N
     return [(g[0].department, g) for g in ordered]
 
 
-def _detail_page(org: Organisation, form: SponsorForm | None = None, status: int = 200):
-    members = current_members(org)
+def _member_listing(org: Organisation) -> dict:
+    """The page of members asked for by ``?department=&q=&page=``, grouped by department."""
     department_id = request.args.get("department", type=int)
-    shown = [m for m in members if department_id is None or m.department_id == department_id]
+    q = (request.args.get("q") or "").strip()[:100]
+    page = queries.member_page(org, department_id, q, max(request.args.get("page", 1, type=int), 1))
+    args = {k: v for k, v in {"department": department_id, "q": q}.items() if v}
+    return {
+        "members": page,
+        "groups": _group_by_department(page),
+        "department_id": department_id,
+        "q": q,
+        "page_args": args,
+    }
+
+
+def _detail_page(org: Organisation, form: SponsorForm | None = None, status: int = 200):
+    listing = _member_listing(org)
+    counts = queries.department_counts(org)
     context = {
         "org": org,
         "tabs": org_tabs(org),
-        "members": members,
-        "groups": _group_by_department(shown),
-        "department_id": department_id,
-        "enrollments": sponsored_enrollments(org),
-        "form": form or _sponsor_form(members, formdata=None),
+        **listing,
+        "member_count": sum(counts.values()),
+        "enrollments": sponsored_enrollments(org, limit=50),
+        "enrollment_count": _count_sponsored(org),
+        "form": form or _sponsor_form(listing["members"], formdata=None),
         "move_form": MoveForm(departments=department_choices(org), formdata=None),
-        "action_form": ActionForm(formdata=None),
         "pending_requests": len(_pending_requests(org)),
     }
     return render_template("orgs/detail.html", **context), status
@@ -150,11 +169,13 @@ def detail(slug: str) -> ResponseReturnValue:
 def sponsor(slug: str) -> ResponseReturnValue:
     """Enrol a current member in a course, sponsored by the organisation."""
     org = _managed_org(slug)
-    members = current_members(org)
+    member_id = request.form.get("member", type=int)
+    chosen = member_id if member_id in services.current_member_ids(org) else None
+    members = [services.current_membership(org, chosen)] if chosen else []
     form = _sponsor_form(members)
     if not form.validate_on_submit():
         return _detail_page(org, form, 422)
-    member = next(m.user for m in members if str(m.user.id) == form.member.data)
+    member = members[0].user
     try:
         course = catalog_services.get_course(me(), form.course.data)
         catalog_services.sponsor_enrollment(me(), member, course, org)
@@ -212,13 +233,10 @@ def move_members(slug: str) -> ResponseReturnValue:
 
 
 def _departments_page(org: Organisation, form: DepartmentForm | None = None, status: int = 200):
-    counts: dict[int | None, int] = {}
-    for m in current_members(org):
-        counts[m.department_id] = counts.get(m.department_id, 0) + 1
     context = {
         "org": org,
         "tabs": org_tabs(org),
-        "counts": counts,
+        "counts": queries.department_counts(org),
         "form": form or DepartmentForm(formdata=None),
     }
     return render_template("orgs/departments.html", **context), status
