@@ -42,8 +42,8 @@ def org_members(slug: str) -> Any:
     figures = queries.enrolment_figures(scope)
     page = rows.member_page(scope, figures)
     log_view(current_api_user(), scope, [r.user.id for r in page], "api")
-    db.session.commit()
     items = [_member_json(r) for r in page]
+    db.session.commit()
     return jsonify(
         {"items": items, "page": page.page, "per_page": page.per_page, "total": page.total}
     )
@@ -86,10 +86,11 @@ def org_progress(slug: str) -> Any:
     figures = queries.enrolment_figures(scope)
     start = (filters.page - 1) * filters.per_page
     chosen = figures.enrolments[start : start + filters.per_page]
+    figures.ensure([e[0] for e in chosen])
     log_view(current_api_user(), scope, {e[1] for e in chosen}, "api")
-    db.session.commit()
     people = _people(scope, {e[1] for e in chosen}, {e[2] for e in chosen})
     items = [_progress_json(e, figures, scope, people) for e in chosen]
+    db.session.commit()
     total = len(figures.enrolments)
     return jsonify(
         {"items": items, "page": filters.page, "per_page": filters.per_page, "total": total}

@@ -2,15 +2,17 @@
 
 ``build_scope`` reads who is a member (in the department filtered on) and what each shares
 (``lms.consent.services.consented_kinds``, never cached: a withdrawal counts at once);
-``enrolment_figures`` reads the enrolments of members who share their progress and their
-figures (``lms.completion.progress.progress_for``). Every aggregate only includes members
-who consented to the kind of data it is made of. A fixed number of SQL statements whatever
-the size of the organisation; no access checks here (the views and the API check).
+``enrolment_figures`` reads the enrolments of members who share their progress and which
+are at risk (``lms.reporting.risk``); ``Figures.ensure`` computes the figures
+(``lms.completion.progress.progress_for``) of only the enrolments a page shows. Every
+aggregate only includes members who consented to the kind of data it is made of. A fixed
+number of SQL statements whatever the size of the organisation; no access checks here.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -23,6 +25,7 @@ from lms.consent.services import consented_kinds
 from lms.db import db, utcnow
 from lms.hub.models import LabSession
 from lms.orgs.models import Membership, Organisation
+from lms.reporting import risk
 from lms.reporting.filters import ReportFilter
 
 REPORTED_KINDS = (DataKind.PROGRESS, DataKind.SCORES, DataKind.SKILLS)
@@ -54,6 +57,12 @@ class Figures:
 
     _by_user: dict[int, list[tuple[int, int, int, str]]] | None = None
 
+    def ensure(self, enrollment_ids: Collection[int]) -> None:
+        """Compute the figures of these enrolments unless known (``progress_for``)."""
+        missing = [i for i in enrollment_ids if i not in self.by_id]
+        if missing:
+            self.by_id.update(progress_for(missing))
+
     def of_user(self, user_id: int) -> list[tuple[int, int, int, str]]:
         if self._by_user is None:
             self._by_user = defaultdict(list)
@@ -81,10 +90,11 @@ def _current(org: Organisation, department_id: int | None, today: date | None): 
     return stmt
 
 
-def enrolment_figures(scope: Scope, scores_count: bool = True) -> Figures:
+def enrolment_figures(scope: Scope) -> Figures:
     """The enrolments (course/programme/status filters applied) of members sharing their
-    progress, with their figures. ``at risk`` = behind schedule (overdue items), or failing
-    labs for members who also share their scores."""
+    progress, and which are at risk (``lms.reporting.risk``: behind schedule, or failing
+    labs for members who also share their scores). Figures are computed later, only for
+    the enrolments shown (``Figures.ensure``)."""
     sharing = sorted(scope.sharing(DataKind.PROGRESS))
     if not sharing:
         return Figures([], {})
@@ -94,23 +104,15 @@ def enrolment_figures(scope: Scope, scores_count: bool = True) -> Figures:
     if allowed is not None:
         stmt = stmt.where(_in_ids(Enrollment.course_id, sorted(allowed)))
     rows = [(i, u, c, str(s)) for i, u, c, s in db.session.execute(stmt)]
-    by_id = progress_for([r[0] for r in rows])
-    at_risk = {r[0] for r in rows if _is_at_risk(by_id.get(r[0]), scope.kinds_of(r[1]))}
+    active = [r for r in rows if risk.is_active(r[3])]
+    scores = scope.sharing(DataKind.SCORES)
+    at_risk = risk.at_risk_ids([r[0] for r in active], [r[0] for r in active if r[1] in scores])
     status = scope.filters.status
     if status == "at_risk":
         rows = [r for r in rows if r[0] in at_risk]
     elif status is not None:
         rows = [r for r in rows if r[3] == status]
-    return Figures(rows, by_id, at_risk)
-
-
-def _is_at_risk(figures: EnrollmentFigures | None, kinds: frozenset[DataKind]) -> bool:
-    if figures is None:
-        return False
-    reasons = set(figures.at_risk_reasons)
-    if DataKind.SCORES not in kinds:
-        reasons.discard("failing_labs")  # scores not shared: failing labs are not theirs to see
-    return bool(reasons)
+    return Figures(rows, {}, at_risk)
 
 
 def risk_reasons(figures: EnrollmentFigures, kinds: frozenset[DataKind]) -> tuple[str, ...]:

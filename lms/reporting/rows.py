@@ -53,6 +53,7 @@ def member_rows(scope: Scope, figures: Figures, user_ids: list[int]) -> list[Mem
     """Rows of ``user_ids`` ordered by name (a fixed number of statements)."""
     memberships = _memberships(scope, user_ids)
     ids = {m.user_id for m in memberships}
+    figures.ensure([e[0] for uid in ids for e in figures.of_user(uid)])
     hours = queries.gpu_hours(scope.org, ids & scope.sharing(DataKind.PROGRESS))
     skills = queries.skills_gained(ids & scope.sharing(DataKind.SKILLS))
     return [_row(m, scope, figures, hours, skills) for m in memberships]

@@ -57,9 +57,10 @@ def dashboard(slug: str) -> ResponseReturnValue:
     except ValidationError as exc:
         error, status, filters = str(exc.message), 422, ReportFilter()
     board = services.dashboard(me(), org, filters, current_locale())
-    db.session.commit()  # the access log
     context = {"org": org, "board": board, "filters": filters, "error": error, "tabs": _tabs(org)}
-    return render_template("reporting/dashboard.html", **context, **_choices()), status
+    html = render_template("reporting/dashboard.html", **context, **_choices())
+    db.session.commit()  # the access log; after rendering, which a commit would make reload
+    return html, status
 
 
 def _tabs(org: Organisation) -> list:
@@ -90,11 +91,10 @@ def export_members(slug: str, fmt: str) -> Response:
         abort(404)
     org = _reported_org(slug)
     found = services.export_rows(me(), org, ReportFilter.parse(request.args, org))
-    db.session.commit()
-    if fmt == "csv":
-        response = Response(export.to_csv(found), mimetype="text/csv; charset=utf-8")
-    else:
-        response = Response(export.to_xlsx(found), mimetype=XLSX)
+    body = export.to_csv(found) if fmt == "csv" else export.to_xlsx(found)
+    db.session.commit()  # the access log, once the file is built
+    mimetype = "text/csv; charset=utf-8" if fmt == "csv" else XLSX
+    response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{org.slug}-members.{fmt}"'
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -105,15 +105,16 @@ def export_members(slug: str, fmt: str) -> Response:
 def member(slug: str, user_id: int) -> ResponseReturnValue:
     """What the organisation may see of one member; the member sees their own."""
     detail = member_detail(me(), get_org(slug), user_id)
-    db.session.commit()  # the access log
     locale = current_locale()
-    return render_template(
+    html = render_template(
         "reporting/member.html",
         d=detail,
         risk_labels=AT_RISK_REASONS,
         kind_labels=KIND_LABELS,
         skill_name=lambda status: charts.skill_name(status, locale),
     )
+    db.session.commit()  # the access log
+    return html
 
 
 @bp.get("/orgs/<slug>/api-tokens")

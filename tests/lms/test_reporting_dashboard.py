@@ -182,3 +182,22 @@ def test_skills_gained_count_only_members_who_share_skills(
     assert "SF-TST-01" in chart and ">1</text>" in chart
     member = client.get(f"/orgs/{world.org.slug}/members/{world.open_.id}")
     assert "SF-TST-01" in member.get_data(as_text=True)
+
+
+def test_failing_labs_put_at_risk_only_members_who_share_scores(
+    client, login, world, make_course, make_enrollment
+):
+    from tests.lms.completion_support import add_attempt, add_version
+
+    course = make_course()  # no catalogue items: nothing can be overdue
+    add_version(course, [("lab1", 10.0, "last")])
+    for user in (world.open_, world.progress):
+        make_enrollment(user, course)
+        add_attempt(user, course, "lab1", 2.0)  # 20 %: below the pass mark
+    login(client, world.manager)
+    html = _page(client, world, course=course.slug).get_data(as_text=True)
+    assert _stat(html, "stat-enrolled") == "2"
+    assert _stat(html, "stat-at-risk") == "1"  # open_ shares scores; progress does not
+    at_risk = _page(client, world, course=course.slug, status="at_risk").get_data(as_text=True)
+    assert f'data-user="{world.open_.id}"' in at_risk
+    assert f'data-user="{world.progress.id}"' not in at_risk
