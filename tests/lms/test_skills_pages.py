@@ -190,3 +190,44 @@ def test_learners_see_a_courses_skills_but_cannot_change_them(client, login, mak
     assert client.post(f"/courses/{course.slug}/skills/sync").status_code == 403
     mapping_id = db.session.scalar(select(SkillMapping.id))
     assert client.post(f"/courses/{course.slug}/skills/{mapping_id}/delete").status_code == 403
+
+
+def test_skills_pages_are_accessible_and_have_no_inline_code(
+    client, login, make_user, graded_learner, published
+):
+    from tests.lms.test_a11y_pages import _parse
+
+    learner, _submission = graded_learner
+    admin = make_user(role="admin")
+    db.session.add(CourseInstructor(course_id=published.course.id, user_id=admin.id))
+    db.session.commit()
+    login(client, admin)
+    paths = [
+        "/skills",
+        "/skills?track=smart_factory&level=2&q=QI",
+        "/skills/units/AIF-PY-01",
+        "/skills/import",
+        "/me/skills",
+        f"/skills/people/{learner.id}",
+        f"/courses/{published.course.slug}/skills",
+    ]
+    for path in paths:
+        response = client.get(path)
+        html = response.get_data(as_text=True)
+        page = _parse(html)
+        unlabelled = [
+            c.get("name")
+            for c in page.controls
+            if c.get("id") not in page.label_for and not c.get("aria-label")
+        ]
+        assert response.status_code == 200, path
+        assert page.tags.count("h1") == 1 and len(page.ids) == len(set(page.ids)), path
+        assert not unlabelled and "main" in page.tags, (path, unlabelled)
+        assert " style=" not in html and "<script>" not in html, path
+
+
+def test_anonymous_visitors_see_the_framework_but_no_profile(client, app):
+    assert client.get("/skills").status_code == 200
+    for path in ("/me/skills", "/skills/import", "/skills/people/1"):
+        assert client.get(path).status_code == 302, path
+    assert client.post("/skills/starter").status_code == 302
