@@ -31,9 +31,10 @@ logger = logging.getLogger(__name__)
 DELETED_DOMAIN = "deleted.invalid"
 
 #: table -> (action, why). Actions: "delete" the person's rows; "keep" them pseudonymised;
-#: "scrub" keep the rows but clear their free text; "custom" handled by a function below.
+#: "scrub" keep the rows but clear their free text; "anonymise"/"custom" handled by the
+#: functions below.
 ERASURE_POLICY: dict[str, tuple[str, Any]] = {
-    "users": ("custom", _l("anonymised: name, e-mail, password, language, time zone replaced")),
+    "users": ("anonymise", _l("anonymised: name, e-mail, password, language, time zone replaced")),
     "segment_changes": ("delete", _l("the learning-stage history is personal")),
     "api_tokens": ("delete", _l("access tokens")),
     "oauth_tokens": ("delete", _l("lab sign-in tokens")),

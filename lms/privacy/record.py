@@ -136,6 +136,8 @@ def _enrollment(e: Enrollment, figures: Any, grades: list[dict[str, Any]]) -> di
         "status": e.status.value,
         "cohort": e.cohort.name if e.cohort else None,
         "sponsor_org": e.sponsor_org.slug if e.sponsor_org else None,
+        "sponsor_org_name_ko": e.sponsor_org.name_ko if e.sponsor_org else None,
+        "sponsor_org_name_en": e.sponsor_org.name_en if e.sponsor_org else None,
         "enrolled_at": e.created_at.isoformat(),
         "completed_at": e.completed_at.isoformat() if e.completed_at else None,
         "progress_percent": round(figures.progress_percent, 1) if figures else None,
@@ -243,11 +245,13 @@ def _timeline(record: dict[str, Any]) -> list[dict[str, Any]]:
         for s in record["person"]["segments"]
     ]
     for m in record["organisations"]:
-        events.append({"at": m["started_on"], "kind": "joined", "org": m["org"]})
+        names = {"org": m["org"], "name_ko": m["org_name_ko"], "name_en": m["org_name_en"]}
+        events.append({"at": m["started_on"], "kind": "joined", **names})
         if m["ended_on"]:
-            events.append({"at": m["ended_on"], "kind": "left", "org": m["org"]})
+            events.append({"at": m["ended_on"], "kind": "left", **names})
     for e in record["enrollments"]:
-        events.append({"at": e["enrolled_at"], "kind": "enrolled", "course": e["course"]})
+        names = {"course": e["course"], "name_ko": e["title_ko"], "name_en": e["title_en"]}
+        events.append({"at": e["enrolled_at"], "kind": "enrolled", **names})
         if e["completed_at"]:
-            events.append({"at": e["completed_at"], "kind": "completed", "course": e["course"]})
+            events.append({"at": e["completed_at"], "kind": "completed", **names})
     return sorted(events, key=lambda ev: ev["at"])

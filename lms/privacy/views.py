@@ -19,7 +19,7 @@ from lms.privacy import erasure, export
 from lms.privacy.background import build_in_background
 from lms.privacy.forms import DeletionConfirmForm, DeletionRequestForm, ExportForm
 from lms.privacy.record import learner_record
-from lms.web import localdate, localtime, me, show_error
+from lms.web import localdate, localtime, me, show_error, user_timezone
 
 bp = Blueprint("privacy", __name__, template_folder="templates")
 
@@ -164,6 +164,9 @@ def isodate(value: str | None, date_only: bool = False) -> str:
     """An ISO 8601 date or time from the record, in the viewer's language and time zone."""
     if not value:
         return ""
-    if date_only or len(value) == 10:
-        return localdate(date.fromisoformat(value[:10]))
-    return localtime(datetime.fromisoformat(value), "short")
+    if len(value) == 10:  # a calendar date (memberships)
+        return localdate(date.fromisoformat(value))
+    moment = datetime.fromisoformat(value)
+    if date_only:  # the day it was where the viewer is, not in UTC
+        return localdate(moment.astimezone(user_timezone()).date())
+    return localtime(moment, "short")
