@@ -24,6 +24,7 @@ def credential_json(credential: Credential) -> dict[str, Any]:
         "recipient_name": credential.recipient_name,
         "issued_at": credential.issued_at.isoformat(),
         "status": "revoked" if credential.is_revoked else "valid",
+        "public": credential.is_public,
         "revoked_at": credential.revoked_at.isoformat() if credential.revoked_at else None,
         "verification_url": urls.credential(credential.uuid),
         "credential": credential.payload,
@@ -40,7 +41,7 @@ def my_credentials() -> Any:
 
 @api_bp.get("/credentials/<uuid>/verification")
 def credential_verification(uuid: str) -> Any:
-    credential = services.get_credential(uuid)
+    credential = services.visible_credential(current_api_user(), uuid)
     result = verify_record(credential)
     body = {
         "id": credential.uuid,

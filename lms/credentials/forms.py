@@ -11,6 +11,10 @@ from wtforms.validators import InputRequired, Length, Optional
 from lms.credentials.services import MAX_REASON_CHARS
 
 
+class ActionForm(FlaskForm):
+    """A button that only needs its CSRF token."""
+
+
 class RevokeForm(FlaskForm):
     """An administrator revokes a credential; the reason is kept and shown to verifiers."""
 

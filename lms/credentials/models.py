@@ -73,6 +73,8 @@ class Credential(db.Model):
     revoked_at: Mapped[datetime | None]
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     revocation_reason: Mapped[str | None] = mapped_column(Text)
+    #: the recipient may close the public page (the signed file still verifies offline)
+    is_public: Mapped[bool] = mapped_column(default=True)
 
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])

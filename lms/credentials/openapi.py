@@ -23,6 +23,7 @@ _SUMMARY = {
     "issued_at": {**_S, "format": "date-time"},
     "status": {"enum": ["valid", "revoked"]},
     "revoked_at": _NS,
+    "public": {**_B, "description": "whether the public verification page is open"},
 }
 
 CREDENTIALS_PATHS: dict[str, dict[str, Any]] = {
@@ -37,7 +38,7 @@ CREDENTIALS_PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/credentials/{uuid}/verification": {
         "get": {
             "summary": "Verify one issued credential (signature, content, revocation); no "
-            "token needed",
+            "token needed (404 when its recipient closed its public page)",
             "security": [{}],
             "parameters": [_UUID],
             "responses": {"200": _json(_ref("CredentialVerification"), "The verdict")}

@@ -78,6 +78,29 @@ def get_credential(uuid: str) -> Credential:
     return found
 
 
+def visible_credential(actor: Any, uuid: str) -> Credential:
+    """The credential behind a public link: ``NotFound`` when there is none, or when its
+    recipient closed the page and ``actor`` is neither the recipient nor an admin."""
+    credential = get_credential(uuid)
+    if not credential.is_public and not can_manage(actor, credential):
+        raise NotFound(
+            "credential_private", _l("The recipient has made this credential's page private.")
+        )
+    return credential
+
+
+def set_public(actor: User, credential: Credential, public: bool) -> Credential:
+    """Open or close the public page of ``credential`` (its recipient only). Audited;
+    flushes. The signed file keeps verifying with the issuer's keys and status list."""
+    if credential.user_id != actor.id:
+        raise Forbidden("forbidden", _l("Only the recipient can change who sees this page."))
+    if credential.is_public != public:
+        credential.is_public = public
+        record("credential.visibility", actor, credential, {"public": public})
+        db.session.flush()
+    return credential
+
+
 def can_manage(actor: Any, credential: Credential) -> bool:
     """The recipient and administrators may download a credential's files."""
     if actor is None or not getattr(actor, "is_authenticated", True):

@@ -7,14 +7,25 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from lms.credentials import keys, services
 from lms.credentials.document import OB_CONTEXT, VC_CONTEXT
-from lms.credentials.forms import RevokeForm, VerifyForm
+from lms.credentials.forms import ActionForm, RevokeForm, VerifyForm
 from lms.credentials.models import IssuerKey
 from lms.credentials.signing import Outcome, Verification
 from lms.credentials.verification import verify_record, verify_text
@@ -91,7 +102,7 @@ def mine() -> ResponseReturnValue:
 @bp.get("/credentials/<uuid>")
 def show(uuid: str) -> ResponseReturnValue:
     """The public verification page: anyone with the link sees the verdict and the facts."""
-    credential = services.get_credential(uuid)
+    credential = services.visible_credential(current_user, uuid)
     manage = services.can_manage(current_user, credential)
     return render_template(
         "credentials/show.html",
@@ -105,6 +116,25 @@ def show(uuid: str) -> ResponseReturnValue:
 
 def _is_admin() -> bool:
     return current_user.is_authenticated and current_user.role.value == "admin"
+
+
+@bp.post("/credentials/<uuid>/visibility")
+@login_required
+def visibility(uuid: str) -> ResponseReturnValue:
+    """The recipient opens or closes the public page (``public=1`` or ``0``)."""
+    credential = services.owned_credential(me(), uuid)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    public = request.form.get("public") == "1"
+    services.set_public(me(), credential, public)
+    db.session.commit()
+    if public:
+        flash(
+            _("The public page is open: anyone with the link can check the credential."), "success"
+        )
+    else:
+        flash(_("The public page is closed. The signed file still verifies offline."), "success")
+    return redirect(url_for("credentials.show", uuid=credential.uuid))
 
 
 @bp.get("/credentials/<uuid>/credential.<fmt>")

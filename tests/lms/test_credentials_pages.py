@@ -177,3 +177,25 @@ def test_an_oversized_upload_is_refused(client, app):
     big = io.BytesIO(b"x" * (400 * 1024))
     response = client.post("/credentials/verify", data={"file": (big, "huge.jwt")})
     assert response.status_code == 413
+
+
+def test_recipient_can_close_and_reopen_the_public_page(client, login, issued):
+    learner, credential = issued
+    url = f"/credentials/{credential.uuid}"
+    login(client, learner)
+    assert client.post(f"{url}/visibility", data={"public": "0"}).status_code == 302
+    assert client.get(url).status_code == 200  # the recipient still sees it
+    stranger = client.application.test_client()
+    assert stranger.get(url).status_code == 404
+    api = f"/api/v1/credentials/{credential.uuid}/verification"
+    assert stranger.get(api).status_code == 404
+    client.post(f"{url}/visibility", data={"public": "1"})
+    assert stranger.get(url).status_code == 200
+
+
+def test_only_the_recipient_changes_the_visibility(client, login, make_user, issued):
+    _learner, credential = issued
+    login(client, make_user(role="admin"))
+    response = client.post(f"/credentials/{credential.uuid}/visibility", data={"public": "0"})
+    assert response.status_code == 403
+    assert db.session.get(Credential, credential.id).is_public is True

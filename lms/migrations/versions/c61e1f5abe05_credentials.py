@@ -49,6 +49,7 @@ def upgrade():
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_by_id", sa.Integer(), nullable=True),
         sa.Column("revocation_reason", sa.Text(), nullable=True),
+        sa.Column("is_public", sa.Boolean(), nullable=False),
         sa.CheckConstraint(
             "(revoked_at IS NULL) = (revocation_reason IS NULL)",
             name=op.f("ck_credentials_revocation_has_reason"),
