@@ -171,3 +171,32 @@ def test_manager_pages_render_in_korean_and_english(client, login, manager, org)
     assert "부서" in client.get("/orgs/hd/departments").text
     client.post("/locale/en")
     assert "Departments" in client.get("/orgs/hd/departments").text
+
+
+def test_member_list_is_paged_and_searchable(client, login, manager, org):
+    from datetime import date
+
+    from sqlalchemy import insert
+
+    from lms.accounts.models import User
+
+    rows = [
+        {"email": f"w{i:03}@example.com", "name": f"직원{i:03}", "password_hash": "x"}
+        for i in range(150)
+    ]
+    db.session.execute(insert(User), rows)
+    ids = db.session.scalars(select(User.id).where(User.email.like("w%"))).all()
+    db.session.execute(
+        insert(Membership),
+        [
+            {"user_id": i, "org_id": org.id, "role": "member", "started_on": date(2026, 1, 1)}
+            for i in ids
+        ],
+    )
+    db.session.commit()
+    login(client, manager)
+    first, second = client.get("/orgs/hd").text, client.get("/orgs/hd?page=2").text
+    assert "직원000" in first and "직원149" not in first and "직원149" in second
+    assert "구성원 151명" in first
+    found = client.get("/orgs/hd?q=w042").text
+    assert "직원042" in found and "직원041" not in found
