@@ -11,7 +11,8 @@ from collections.abc import Collection, Mapping
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Integer, and_, bindparam, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from lms.accounts.models import User
 from lms.audit.services import record
@@ -190,10 +191,19 @@ def record_access(
     )
     db.session.add(access)
     db.session.flush()
-    db.session.execute(
-        OrgDataAccessSubject.__table__.insert(),
-        [{"access_id": access.id, "user_id": user_id} for user_id in ids],
-    )
+    _insert_subjects(access.id, ids)
+
+
+def _insert_subjects(access_id: int, user_ids: list[int]) -> None:
+    table = OrgDataAccessSubject.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One statement with one array parameter: about half the time of an executemany.
+        ids = bindparam("user_ids", user_ids, type_=ARRAY(Integer))
+        rows = select(literal(access_id, Integer), func.unnest(ids))
+        db.session.execute(table.insert().from_select(["access_id", "user_id"], rows))
+    else:
+        rows = [{"access_id": access_id, "user_id": user_id} for user_id in user_ids]
+        db.session.execute(table.insert(), rows)
 
 
 def prune_access_log(before: datetime) -> int:
