@@ -113,3 +113,20 @@ def test_the_skills_section_appears_when_that_domain_exists(history):
     pytest.importorskip("lms.skills.evidence")
     learner, _company, _submission = history()
     assert isinstance(learner_record(learner)["skills"], list)
+
+
+def test_an_organisation_token_cannot_read_its_owners_record(client, make_user, make_org, bearer):
+    tokens = pytest.importorskip("lms.reporting.tokens")
+    org = make_org()
+    manager = make_user(role="org_manager", org=org, org_role="manager")
+    _token, secret = tokens.create_org_token(manager, org, "hr")
+    db.session.commit()
+    assert client.get("/api/v1/me/record", headers=bearer(secret)).status_code == 403
+
+
+def test_the_pages_speak_korean_first_and_english_on_request(client, login, make_user):
+    login(client, make_user())
+    assert "데이터 내보내기" in client.get("/settings/privacy").get_data(as_text=True)
+    client.post("/locale/en")
+    page = client.get("/settings/privacy").get_data(as_text=True)
+    assert "Export your data" in page and "Delete your account" in page
