@@ -139,20 +139,23 @@ def set_consent(
     }
     now, changed = utcnow(), {}
     for kind, granted in sorted(choices.items()):
-        row = rows.get(kind)
-        if row is None:
-            row = rows[kind] = Consent(user_id=user.id, org_id=org.id, kind=kind)
-            db.session.add(row)
-        elif row.membership_id == membership.id and row.granted == granted:
-            continue
+        row = rows.setdefault(kind, Consent(user_id=user.id, org_id=org.id, kind=kind))
         # A decision from an earlier membership counts as "not shared": it is rewritten.
-        row.membership_id, row.granted, row.updated_at = membership.id, granted, now
-        changed[kind] = granted
-        db.session.add(
-            ConsentEvent(
-                user_id=user.id, org_id=org.id, kind=kind, granted=granted, via=via, at=now
+        if row.id is None or row.membership_id != membership.id or row.granted != granted:
+            row.membership_id, row.granted, row.updated_at = membership.id, granted, now
+            db.session.add(row)
+            db.session.add(
+                ConsentEvent(
+                    user_id=user.id, org_id=org.id, kind=kind, at=now, granted=granted, via=via
+                )
             )
-        )
+            changed[kind] = granted
+    _audit_change(user, org, via, changed)
+    db.session.flush()
+    return [rows[kind] for kind in sorted(choices)]
+
+
+def _audit_change(user: User, org: Organisation, via: ConsentVia, changed: dict) -> None:
     if changed:
         details = {
             "org": org.slug,
@@ -161,8 +164,6 @@ def set_consent(
             "withdrawn": sorted(k.value for k, g in changed.items() if not g),
         }
         record("consent.change", actor=user, obj=org, details=details)
-    db.session.flush()
-    return [rows[kind] for kind in sorted(choices)]
 
 
 def record_access(
