@@ -147,50 +147,34 @@ def _next_status_slot() -> tuple[int, int]:
             return current, secrets.choice(free)
 
 
-def _achievement(completion: Any, locale: str) -> tuple[Achievement, str, str, Any]:
+def _achievement(completion: Any, locale: str) -> tuple[Achievement, tuple[str, str]]:
+    """What the completion achieved, in ``locale``, and its (Korean, English) titles."""
     if completion.course_id is not None:
         target: Any = db.session.get(Course, completion.course_id)
-        kind, path, achievement_type = (
-            "course",
-            f"/courses/{target.slug}",
-            "CertificateOfCompletion",
-        )
+        kind, path, achievement_type = "course", "/courses/", "CertificateOfCompletion"
         tags = tuple(str(s) for s in (target.skills or []))
     else:
         target = db.session.get(Programme, completion.programme_id)
-        kind, path, achievement_type = "programme", f"/programmes/{target.slug}", "LearningProgram"
+        kind, path, achievement_type = "programme", "/programmes/", "LearningProgram"
         tags = ()
     title = target.title(locale)
+    # A programme needs every course confirmed, whatever else was overridden.
     qualified = bool(getattr(completion, "qualified", True)) or kind == "programme"
-    narrative = NARRATIVES[(kind, qualified, locale)].format(title=title)
     description = getattr(target, f"description_{locale}", "") or target.description_ko or title
     achievement = Achievement(
-        id=urls().at(path),
+        id=urls().at(path + target.slug),
         name=title,
         description=description[:2000],
-        narrative=narrative,
+        narrative=NARRATIVES[(kind, qualified, locale)].format(title=title),
         achievement_type=achievement_type,
         language=locale,
         tags=tags,
     )
-    return achievement, target.title_ko, target.title_en, target
+    return achievement, (target.title_ko, target.title_en)
 
 
-def issue_for_completion(completion: Any) -> Credential | None:
-    """Issue the OpenBadgeCredential of a confirmed ``completion`` (course or programme).
-
-    Idempotent: returns the credential already issued for it, if not revoked. Returns None
-    for a revoked completion. Signs with the current issuer key (created on first use),
-    adds the row, audits, flushes; never commits. Raises ``Conflict`` when the key was revoked.
-    """
-    if getattr(completion, "revoked_at", None) is not None:
-        return None
-    existing = _live_credential(completion.id)
-    if existing is not None:
-        return existing
-    user = db.session.get(User, completion.user_id)
-    locale = user.locale if user.locale in ("ko", "en") else "ko"
-    achievement, title_ko, title_en, target = _achievement(completion, locale)
+def _signed_credential(user: User, achievement: Achievement) -> Credential:
+    """A new, signed (not yet added) credential of ``achievement`` for ``user``."""
     key = keys.private_key()
     key_row = keys.key_record(key)
     status_list, status_index = _next_status_slot()
@@ -212,22 +196,40 @@ def issue_for_completion(completion: Any) -> Credential | None:
         status_list=status_list,
         status_index=status_index,
     )
-    credential = Credential(
+    return Credential(
         uuid=public_id,
         user_id=user.id,
-        completion_id=completion.id,
-        course_id=completion.course_id,
-        programme_id=getattr(completion, "programme_id", None),
         issuer_key=key_row,
         recipient_name=user.name,
-        achievement_ko=title_ko,
-        achievement_en=title_en,
         issued_at=issued_at,
         status_list=status_list,
         status_index=status_index,
         payload=payload,
         token=sign(payload, key, urls().key(key.kid)),
     )
+
+
+def issue_for_completion(completion: Any) -> Credential | None:
+    """Issue the OpenBadgeCredential of a confirmed ``completion`` (course or programme).
+
+    Idempotent: returns the credential already issued for it, if not revoked. Returns None
+    for a revoked completion. Signs with the current issuer key (created on first use),
+    adds the row, audits, flushes; never commits. Raises ``Conflict`` when the key was revoked.
+    """
+    if getattr(completion, "revoked_at", None) is not None:
+        return None
+    existing = _live_credential(completion.id)
+    if existing is not None:
+        return existing
+    user = db.session.get(User, completion.user_id)
+    default = current_app.config.get("LMS_DEFAULT_LOCALE") or "ko"
+    locale = next(c for c in (user.locale, default, "ko") if c in ("ko", "en"))
+    achievement, (title_ko, title_en) = _achievement(completion, locale)
+    credential = _signed_credential(user, achievement)
+    credential.completion_id = completion.id
+    credential.course_id = completion.course_id
+    credential.programme_id = getattr(completion, "programme_id", None)
+    credential.achievement_ko, credential.achievement_en = title_ko, title_en
     db.session.add(credential)
     db.session.flush()
     confirmer = db.session.get(User, getattr(completion, "confirmed_by_id", None) or 0)
