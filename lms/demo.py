@@ -279,6 +279,9 @@ def load_demo() -> int:
     from lms.skills.demo import load_skills_demo  # issue 6: framework and mappings
 
     load_skills_demo(counter, courses)
+    from lms.credentials.demo import load_credentials_demo  # issue 6: a shareable credential
+
+    load_credentials_demo(counter, users["learner@demo.local"], courses["python-basics"])
     from lms.completion.demo import load_completion_demo  # issue 6: policy, live sessions
 
     load_completion_demo(counter, courses["data-analysis"], users["learner@demo.local"])

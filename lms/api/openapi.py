@@ -266,8 +266,10 @@ def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 document served at /api/v1/openapi.json."""
     from lms.completion.openapi import COMPLETION_PATHS, COMPLETION_SCHEMAS  # issue 6
     from lms.consent.openapi import CONSENT_PATHS, CONSENT_SCHEMAS  # issue 6 routes
+    from lms.credentials.openapi import CREDENTIALS_PATHS, CREDENTIALS_SCHEMAS  # issue 6
     from lms.grading.openapi import GRADING_PATHS, GRADING_SCHEMAS  # issue 4 routes
     from lms.orgs.openapi import ORGS_PATHS, ORGS_SCHEMAS  # issue 6 routes
+    from lms.privacy.openapi import PRIVACY_PATHS, PRIVACY_SCHEMAS  # issue 6 routes
     from lms.reporting.openapi import REPORTING_PATHS, REPORTING_SCHEMAS  # issue 6 routes
     from lms.skills.openapi import SKILLS_PATHS, SKILLS_SCHEMAS  # issue 6 routes
 
@@ -292,8 +294,10 @@ def openapi_document() -> dict[str, Any]:
         | GRADING_PATHS
         | ORGS_PATHS
         | REPORTING_PATHS
+        | PRIVACY_PATHS
         | CONSENT_PATHS
         | SKILLS_PATHS
+        | CREDENTIALS_PATHS
         | COMPLETION_PATHS,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -301,8 +305,10 @@ def openapi_document() -> dict[str, Any]:
             | GRADING_SCHEMAS
             | ORGS_SCHEMAS
             | REPORTING_SCHEMAS
+            | PRIVACY_SCHEMAS
             | CONSENT_SCHEMAS
             | SKILLS_SCHEMAS
+            | CREDENTIALS_SCHEMAS
             | COMPLETION_SCHEMAS,
             "responses": {
                 f"E{code}": _json(_ref("Error"), text) for code, text in descriptions.items()
