@@ -2,15 +2,17 @@
 
 Cell timeouts are wall-clock (as in nbgrader), so a runaway cell (an infinite loop) would hold
 a whole core for the full timeout, taking it from the honest jobs graded beside it. Once a
-cell has run for ``AUTOGRADER_DEMOTE_AFTER_S`` (default 1 s) of wall time, its job's processes
-are moved to a low-weight CPU group: they yield the cores to the jobs that are still quick, yet
-the cell keeps its wall-clock timeout and its result (a runaway still times out at the same
-limit with the same status and scores). Demotion is only a priority: a demoted cell is
-*guaranteed* ``AUTOGRADER_DEMOTED_SHARE`` of a core (default 0.5) -- whenever its CPU time
-since the demotion falls behind ``share x elapsed``, it gets its normal weight back until it
-has caught up. So an honest but slow cell that needs up to ``after + share x (timeout -
-after)`` CPU seconds (5.5 s with the defaults and a 10 s timeout) still finishes, however busy
-the machine is; nothing is ever killed early. The priority is restored when the cell ends.
+cell has used ``AUTOGRADER_DEMOTE_AFTER_S`` (default 1 s) of CPU time -- checked every 100 ms
+once it has run that long, so a cell that is merely slowed down by a busy machine is not
+demoted -- its job's processes are moved to a low-weight CPU group: they yield the cores to
+the jobs that are still quick, yet the cell keeps its wall-clock timeout and its result (a
+runaway still times out at the same limit with the same status and scores). Demotion is only
+a priority: a demoted cell is *guaranteed* ``AUTOGRADER_DEMOTED_SHARE`` of a core (default
+0.5) -- whenever its CPU time since the demotion falls behind ``share x elapsed``, it gets its
+normal weight back until it has caught up. So an honest but slow cell still gets at least
+``1 + 0.5 x (timeout - demotion time)`` CPU seconds (about 5 s with a 10 s timeout) however
+busy the machine is, and never less than it would get at normal priority on a saturated host;
+nothing is ever killed early. The priority is restored when the cell ends.
 
 Mechanisms: cgroup v1 moves the job's processes between the grader's own ``cpu`` group and
 ``<cpu hierarchy>/$AUTOGRADER_CGROUP_PARENT-demoted`` (``cpu.shares`` 2); cgroup v2 sets the
@@ -45,7 +47,7 @@ def _env_float(name: str, default: float) -> float:
 
 
 def demote_after_s() -> float:
-    """Wall seconds of one cell before its job is demoted (<= 0: never)."""
+    """CPU seconds one cell may use before its job is demoted (<= 0: never)."""
     return _env_float("AUTOGRADER_DEMOTE_AFTER_S", 1.0)
 
 
@@ -131,7 +133,7 @@ class CpuPriority:
         self.enabled = self.after_s > 0 and cgroup.support.available
         self.demoted = False
         self.demotions = 0
-        self._cell_start = 0.0
+        self._cell_start = self._next = self._cell_cpu0 = 0.0
         self._since: float | None = None  # monotonic time of the cell's demotion
         self._cpu0 = 0.0
         self._weight: Path | None = None
@@ -139,29 +141,28 @@ class CpuPriority:
 
     def start_cell(self) -> None:
         self._cell_start = time.monotonic()
+        self._next = self._cell_start + self.after_s  # a cell can't use more CPU than wall
+        self._cell_cpu0 = tree_cpu_s(self.cgroup.pids()) if self.enabled else 0.0
         self._since = None
 
     def wake(self, deadline: float) -> float:
-        if not self.enabled:
-            return deadline
-        if self._since is None:
-            return min(deadline, self._cell_start + self.after_s)
-        return min(deadline, time.monotonic() + TICK_S)
+        return min(deadline, self._next) if self.enabled else deadline
 
     def tick(self) -> None:
-        """Demote, or promote while the cell is behind its guaranteed share."""
-        if not self.enabled:
-            return
+        """Demote once the cell used ``after_s`` of CPU; then promote while it is behind."""
         now = time.monotonic()
-        pids = self.cgroup.pids()
-        if self._since is None:
-            if now - self._cell_start < self.after_s:
-                return
-            self._since, self._cpu0 = now, tree_cpu_s(pids)
-            self.demotions += 1
-            self._set(pids, demoted=True)
+        if not self.enabled or now < self._next:
             return
-        behind = tree_cpu_s(pids) - self._cpu0 < self.share * (now - self._since)
+        self._next = now + TICK_S
+        pids = self.cgroup.pids()
+        cpu = tree_cpu_s(pids)
+        if self._since is None:
+            if cpu - self._cell_cpu0 >= self.after_s:
+                self._since, self._cpu0 = now, cpu
+                self.demotions += 1
+                self._set(pids, demoted=True)
+            return
+        behind = cpu - self._cpu0 < self.share * (now - self._since)
         self._set(pids, demoted=not behind)
 
     def end_cell(self) -> None:

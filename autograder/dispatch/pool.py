@@ -71,6 +71,7 @@ class _Worker:
     deadline: float = 0.0
     buffer: bytes = b""
     fatal: str = ""
+    retiring: bool = False  # told to exit (EOF sent); takes no more jobs
 
 
 @dataclass
@@ -153,6 +154,7 @@ class LocalPool:
                     summary.by_status[result.status] = summary.by_status.get(result.status, 0) + 1
                     bar.update(1)
                     on_result(result)
+                self._retire_idle()
         finally:
             bar.close()
             self.close()
@@ -202,6 +204,17 @@ class LocalPool:
                 break
         done, self._ready_results = self._ready_results, []
         return done
+
+    def _retire_idle(self) -> None:
+        """With nothing left to queue, let idle workers shut down while the last jobs run
+        (a job re-queued after a crash later gets a fresh worker)."""
+        for worker in self._pool:
+            if self._queues[worker.kind] or not worker.ready or worker.pending or worker.retiring:
+                continue
+            worker.retiring = True
+            with contextlib.suppress(OSError):
+                if worker.proc.stdin:
+                    worker.proc.stdin.close()
 
     def close(self) -> None:
         """Stop every worker (EOF first, then SIGKILL after 5 s). Queued jobs are dropped."""
@@ -253,13 +266,17 @@ class LocalPool:
                     self._finish(not_gradable(pending.job.job_id, self._broken[kind]))
                 continue
             self._grow(kind)
-            idle = [w for w in self._pool if w.kind == kind and w.ready and w.pending is None]
+            idle = [
+                w
+                for w in self._pool
+                if w.kind == kind and w.ready and w.pending is None and not w.retiring
+            ]
             while queue and idle:
                 self._start_job(idle.pop(), queue.popleft())
 
     def _grow(self, kind: str) -> None:
         """Start workers (up to capacity) for jobs that wait and have no idle worker."""
-        mine = [w for w in self._pool if w.kind == kind]
+        mine = [w for w in self._pool if w.kind == kind and not w.retiring]
         spare = sum(1 for w in mine if w.pending is None)
         capacity = self.workers if kind == "cpu" else len(self._slots_for_gpu())
         wanted = min(capacity - len(mine), len(self._queues[kind]) - spare)

@@ -18,7 +18,8 @@ from autograder.execute import CodeCell, get_executor, sandbox_status
 
 pytestmark = pytest.mark.skipif(not sandbox_status().available, reason=str(sandbox_status()))
 CORES = os.cpu_count() or 1
-SPIN = "import time\nt0 = time.monotonic()\nwhile time.monotonic() - t0 < {s}: pass\n"
+SPIN = "import time\nt0 = time.process_time()\nwhile time.process_time() - t0 < {s}: pass\n"
+WALL_SPIN = "import time\nt0 = time.monotonic()\nwhile time.monotonic() - t0 < 3: pass\n"
 CPU_LINE = "print([ln for ln in open('/proc/self/cgroup') if ln.split(':')[1] == 'cpu'])\n"
 
 
@@ -55,7 +56,14 @@ def spinner() -> Iterator[tuple[JobCgroup, subprocess.Popen]]:
     group.destroy()
 
 
-def test_controller_demotes_after_the_delay_and_promotes_when_behind(spinner):
+def _tick_until(prio: CpuPriority, demoted: bool, within_s: float = 5.0) -> None:
+    end = time.monotonic() + within_s
+    while prio.demoted != demoted and time.monotonic() < end:
+        time.sleep(max(0.0, prio.wake(end) - time.monotonic()))
+        prio.tick()
+
+
+def test_controller_demotes_after_the_cpu_budget_and_promotes_when_behind(spinner):
     group, proc = spinner
     home = cpu_group(proc.pid)
     prio = CpuPriority(group, after_s=0.2, share=0.0)
@@ -63,18 +71,29 @@ def test_controller_demotes_after_the_delay_and_promotes_when_behind(spinner):
     assert prio.wake(time.monotonic() + 10) <= time.monotonic() + 0.2
     prio.tick()  # too early: nothing happens
     assert not prio.demoted and cpu_group(proc.pid) == home
-    time.sleep(0.25)
-    prio.tick()
+    _tick_until(prio, demoted=True)
     assert prio.demoted and cpu_group(proc.pid).endswith("-demoted")
+    assert tree_cpu_s([proc.pid]) >= 0.2
     prio.share = 1.0  # a full core guaranteed: a spinner sharing the cores falls behind
-    time.sleep(0.3)
-    prio.tick()
+    _tick_until(prio, demoted=False)
     assert not prio.demoted and cpu_group(proc.pid) == home
     prio.share = 0.0
-    prio.tick()
-    assert prio.demoted
+    _tick_until(prio, demoted=True)
     prio.end_cell()
     assert not prio.demoted and cpu_group(proc.pid) == home
+
+
+def test_a_cell_that_only_waits_is_not_demoted(tmp_path):
+    limits = Limits(cell_timeout_s=5, notebook_timeout_s=30, memory_mb=512, max_pids=32)
+    with get_executor("zygote") as executor:
+        run = executor.run(
+            [CodeCell("sleepy", "import time; time.sleep(1.6)\n" + CPU_LINE)],
+            workdir=tmp_path,
+            limits=limits,
+        )
+    assert run.cells[0].status == "ok"
+    assert "-demoted" not in "".join(o.get("text", "") for o in run.cells[0].outputs)
+    assert "CPU priority" not in run.log
 
 
 def test_tree_cpu_counts_the_processes_cpu(spinner):
@@ -83,7 +102,8 @@ def test_tree_cpu_counts_the_processes_cpu(spinner):
     assert 0.05 < tree_cpu_s([proc.pid]) < 2.0
 
 
-def test_a_runaway_is_demoted_and_still_times_out_with_the_same_result(hogs, tmp_path):
+def test_a_runaway_is_demoted_and_still_times_out_with_the_same_result(hogs, monkeypatch, tmp_path):
+    monkeypatch.setenv("AUTOGRADER_DEMOTE_AFTER_S", "0.3")  # reached even on a loaded host
     limits = Limits(cell_timeout_s=3, notebook_timeout_s=30, memory_mb=512, max_pids=32)
     with get_executor("zygote") as executor:
         run = executor.run(
@@ -103,15 +123,15 @@ def test_a_demoted_cell_yields_the_cores_to_others(hogs, monkeypatch, tmp_path):
     limits = Limits(cell_timeout_s=10, notebook_timeout_s=30, memory_mb=512, max_pids=32)
     with get_executor("zygote") as executor:
         run = executor.run(
-            [CodeCell("spin", SPIN.format(s=3) + "print('cpu', time.process_time())")],
+            [CodeCell("spin", WALL_SPIN + "print('cpu', time.process_time())")],
             workdir=tmp_path,
             limits=limits,
         )
     text = "".join(o.get("text", "") for o in run.cells[0].outputs)
     cpu = float(text.split("cpu", 1)[1].split()[0])
     # Undemoted it gets about CORES / (CORES + 1) of a core for 3 s (2 s on 2 cores); demoted
-    # after 0.5 s it is guaranteed (and gets about) 0.1 of a core for the other 2.5 s.
-    assert cpu < 0.5 + 0.1 * 2.5 + 0.3, text
+    # after 0.5 CPU-s it is guaranteed (and gets about) 0.1 of a core for the rest.
+    assert cpu < 0.5 + 0.1 * 3 + 0.3, text
 
 
 def test_an_honest_slow_cell_is_demoted_but_finishes_with_its_result(hogs, tmp_path):
@@ -137,28 +157,40 @@ def test_an_honest_slow_cell_is_demoted_but_finishes_with_its_result(hogs, tmp_p
     assert "-demoted" in "".join(o.get("text", "") for o in run.cells[0].outputs)
 
 
-def test_cells_after_a_demoted_one_run_at_normal_priority(tmp_path):
-    limits = Limits(cell_timeout_s=5, notebook_timeout_s=30, memory_mb=512, max_pids=32)
+def test_every_cell_ends_at_normal_priority(monkeypatch, tmp_path):
+    monkeypatch.setenv("AUTOGRADER_DEMOTE_AFTER_S", "0.3")
+    ended: list[set[str]] = []
+    original = CpuPriority.end_cell
+
+    def end_cell(self):
+        original(self)
+        ended.append({cpu_group(pid) for pid in self.cgroup.pids()})
+
+    monkeypatch.setattr(CpuPriority, "end_cell", end_cell)
+    limits = Limits(cell_timeout_s=20, notebook_timeout_s=60, memory_mb=512, max_pids=32)
     with get_executor("zygote") as executor:
         run = executor.run(
-            [CodeCell("slow", SPIN.format(s=1.5) + CPU_LINE), CodeCell("next", CPU_LINE)],
+            [CodeCell("slow", SPIN.format(s=0.6)), CodeCell("next", "x = 1")],
             workdir=tmp_path,
             limits=limits,
         )
-    outs = ["".join(o.get("text", "") for o in c.outputs) for c in run.cells]
-    assert "-demoted" in outs[0] and "-demoted" not in outs[1], outs
+    assert [c.status for c in run.cells] == ["ok", "ok"]
+    assert "CPU priority lowered in 1 long cell" in run.log
+    home = cpu_group(os.getpid())
+    assert ended == [{home}, {home}]
 
 
-def test_demotion_can_be_switched_off(monkeypatch, tmp_path):
+def test_demotion_can_be_switched_off(monkeypatch, spinner):
     monkeypatch.setenv("AUTOGRADER_DEMOTE_AFTER_S", "0")
-    limits = Limits(cell_timeout_s=5, notebook_timeout_s=30, memory_mb=512, max_pids=32)
-    with get_executor("zygote") as executor:
-        run = executor.run(
-            [CodeCell("slow", SPIN.format(s=1.5) + CPU_LINE)], workdir=tmp_path, limits=limits
-        )
-    assert run.cells[0].status == "ok"
-    assert "-demoted" not in "".join(o.get("text", "") for o in run.cells[0].outputs)
-    assert "CPU priority" not in run.log
+    group, proc = spinner
+    prio = CpuPriority(group)
+    prio.start_cell()
+    end = time.monotonic() + 5
+    assert prio.wake(end) == end  # nothing to wake up for
+    while tree_cpu_s([proc.pid]) < 1.2 and time.monotonic() < end:
+        time.sleep(0.1)
+    prio.tick()
+    assert not prio.demoted and not cpu_group(proc.pid).endswith("-demoted")
 
 
 def test_the_cpu_hierarchy_is_available_here():
