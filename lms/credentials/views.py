@@ -26,7 +26,6 @@ from flask_login import current_user, login_required
 from lms.credentials import keys, services
 from lms.credentials.document import OB_CONTEXT, VC_CONTEXT
 from lms.credentials.forms import ActionForm, RevokeForm, VerifyForm
-from lms.credentials.models import IssuerKey
 from lms.credentials.signing import Outcome, Verification
 from lms.credentials.verification import verify_record, verify_text
 from lms.db import db
@@ -224,8 +223,8 @@ def jwks() -> Response:
 @bp.get("/credentials/issuer/keys/<kid>")
 def key(kid: str) -> Response:
     """One public key: what a credential's ``kid`` header dereferences to."""
-    record = db.session.query(IssuerKey).filter_by(kid=kid).one_or_none()
-    if record is None or not record.is_trusted:
+    record = keys.find_key(kid)
+    if record is None or record.kid != kid or not record.is_trusted:
         raise NotFound("issuer_key_not_found", _l("No issuer key has this id."))
     return _public_json(keys.jwk_for_publication(record, services.urls().key(kid)))
 
