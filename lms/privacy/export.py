@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import tempfile
 import zipfile
 from datetime import datetime, timedelta
@@ -136,8 +137,11 @@ def _write_zip(user: User, target: Path) -> tuple[int, str]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()
-    return target.stat().st_size, digest
+    digest = hashlib.sha256()
+    with target.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return target.stat().st_size, digest.hexdigest()
 
 
 def _json(value: Any) -> str:
@@ -153,10 +157,13 @@ def _add_notebooks(archive: zipfile.ZipFile, user: User) -> None:
     for s in rows:
         course = slugs.get(s.course_id, str(s.course_id))
         path = f"notebooks/{course}/{s.assignment_name}/attempt-{s.attempt}-{s.notebook_name}"
-        try:
-            archive.writestr(path, store.get(s.content_sha))
+        try:  # streamed from the file: notebooks can be megabytes each
+            source = store.local_path(s.content_sha)
         except BlobNotFound:
             archive.writestr(path + ".missing.txt", "deleted / 삭제됨\n")
+            continue
+        with source.open("rb") as src, archive.open(path, "w") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
 
 
 def list_exports(user: User) -> list[DataExport]:
