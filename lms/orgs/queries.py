@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, selectinload
 
 from lms.accounts.models import User
 from lms.catalog.queries import Page, paginate
@@ -57,3 +57,15 @@ def department_counts(org: Organisation) -> dict[int | None, int]:
         date.today(),
     )
     return dict(db.session.execute(stmt).tuples().all())
+
+
+def former_members(org: Organisation, limit: int = 50) -> list[Membership]:
+    """The latest ``limit`` memberships of ``org`` that ended (left or removed), newest first."""
+    stmt = (
+        select(Membership)
+        .where(Membership.org_id == org.id, Membership.ended_on < date.today())
+        .options(selectinload(Membership.user), selectinload(Membership.department))
+        .order_by(Membership.ended_on.desc(), Membership.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))

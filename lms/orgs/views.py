@@ -144,6 +144,7 @@ def _detail_page(org: Organisation, form: SponsorForm | None = None, status: int
         "member_count": sum(counts.values()),
         "enrollments": sponsored_enrollments(org, limit=50),
         "enrollment_count": _count_sponsored(org),
+        "former": queries.former_members(org),
         "form": form or _sponsor_form(listing["members"], formdata=None),
         "move_form": MoveForm(departments=department_choices(org), formdata=None),
         "pending_requests": len(_pending_requests(org)),

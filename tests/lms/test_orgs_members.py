@@ -106,6 +106,10 @@ def test_remove_and_leave_pages(client, login, manager, org, make_user):
     assert manager.id in services.current_member_ids(org)  # not theirs to end
     client.post(f"/me/memberships/{_membership(leaver).id}/leave")
     assert leaver.id not in services.current_member_ids(org)
+    login(client, manager)
+    former = client.get("/orgs/hd").text.split('id="former-title"')[1]
+    assert member.name in former and leaver.name in former
+    assert "관리자가 내보냄" in former and "본인 탈퇴" in former
 
 
 def test_bulk_sponsor_a_department_into_a_programme_reports_each_member(
