@@ -45,6 +45,9 @@ PAGE_MODULES = (
     "lms.catalog.views",
     "lms.dashboard.views",
     "lms.orgs.views",
+    "lms.orgs.invitation_views",
+    "lms.orgs.sponsor_views",
+    "lms.orgs.member_views",
     "lms.admin.views",
     "lms.admin.catalog_views",
     "lms.grading.views",
@@ -130,6 +133,19 @@ LABELS: dict[str, dict[str, Any]] = {
         "dropped": _l("Dropped"),
     },
     "membership_role": {"member": _l("Member"), "manager": _l("Manager")},
+    "invitation_status": {
+        "pending": _l("Pending"),
+        "accepted": _l("Accepted"),
+        "declined": _l("Declined"),
+        "revoked": _l("Withdrawn"),
+        "expired": _l("Expired"),
+    },
+    "join_request_status": {
+        "pending": _l("Waiting for approval"),
+        "approved": _l("Approved"),
+        "rejected": _l("Rejected"),
+        "withdrawn": _l("Withdrawn"),
+    },
 }
 
 core = Blueprint("core", __name__)
