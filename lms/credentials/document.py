@@ -109,6 +109,7 @@ class Achievement:
     achievement_type: str
     language: str
     tags: tuple[str, ...] = ()
+    image: str | None = None  # a data: URI (the badge picture)
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,8 @@ def open_badge_credential(
     }
     if achievement.tags:
         achieved["tag"] = list(achievement.tags)
+    if achievement.image:
+        achieved["image"] = {"id": achievement.image, "type": "Image", "caption": achievement.name}
     list_url = urls.status_list(status_list)
     return {
         "@context": [VC_CONTEXT, OB_CONTEXT],

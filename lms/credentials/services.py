@@ -20,6 +20,7 @@ from lms.accounts.models import Role, User
 from lms.audit.services import record
 from lms.catalog.models import Course, Programme
 from lms.credentials import keys
+from lms.credentials.badge import badge_data_uri
 from lms.credentials.document import (
     STATUS_LIST_SIZE,
     Achievement,
@@ -50,6 +51,14 @@ NARRATIVES = {  # frozen into a signed document: data in the credential's langua
     "확인하였습니다.",
     ("programme", True, "en"): "Completed every course of the programme “{title}”, "
     "confirmed by an instructor.",
+}
+
+
+BADGE_CAPTIONS = {
+    ("course", "ko"): "과정 이수",
+    ("course", "en"): "Course completed",
+    ("programme", "ko"): "프로그램 이수",
+    ("programme", "en"): "Programme completed",
 }
 
 
@@ -169,6 +178,7 @@ def _achievement(completion: Any, locale: str) -> tuple[Achievement, tuple[str, 
         achievement_type=achievement_type,
         language=locale,
         tags=tags,
+        image=badge_data_uri(title, BADGE_CAPTIONS[(kind, locale)], str(target.track)),
     )
     return achievement, (target.title_ko, target.title_en)
 

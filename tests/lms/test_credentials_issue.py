@@ -287,3 +287,13 @@ def test_demo_data_gives_the_demo_learner_one_valid_credential(app):
     learner = get_user_by_email("learner@demo.local")
     [credential] = services.credentials_for(learner)
     assert verify_record(credential).outcome == Outcome.VALID
+
+
+def test_the_badge_picture_is_embedded_and_escaped(confirm, make_course):
+    import base64
+
+    confirm(course=make_course(title_ko="<script>AI</script> & 데이터"))
+    image = _only_credential().payload["credentialSubject"]["achievement"]["image"]
+    assert image["type"] == "Image" and image["id"].startswith("data:image/svg+xml;base64,")
+    svg = base64.b64decode(image["id"].split(",", 1)[1]).decode()
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "과정 이수" in svg
