@@ -222,3 +222,17 @@ def test_gpu_job_runs_on_a_worker_pinned_to_its_slot(make_job: Callable[..., Job
     results = _run(LocalPool(1, gpu_slots=["7"]), jobs)
     assert results["on-gpu"].status == "graded" and results["on-gpu"].earned == 1.0
     assert results["on-cpu"].earned == 0.0  # CPU workers see no GPU
+
+
+def test_idle_workers_shut_down_while_the_last_jobs_run(make_job):
+    pool = LocalPool(workers=2)
+    alive_at_end: list[int] = []
+
+    def on_result(result: Result) -> None:
+        if result.job_id == "slow":  # the quick job's worker had nothing left to do meanwhile
+            alive_at_end.append(sum(1 for w in pool._pool if w.proc.poll() is None))
+
+    slow = "import time\ntime.sleep(8)\n" + CORRECT  # outlasts the other worker's start-up
+    summary = pool.run([make_job("slow", slow), make_job("quick", CORRECT)], on_result)
+    assert summary.by_status == {"graded": 2}
+    assert alive_at_end == [1]
