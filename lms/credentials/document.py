@@ -110,6 +110,7 @@ class Achievement:
     language: str
     tags: tuple[str, ...] = ()
     image: str | None = None  # a data: URI (the badge picture)
+    alignments: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,8 @@ def open_badge_credential(
     }
     if achievement.tags:
         achieved["tag"] = list(achievement.tags)
+    if achievement.alignments:
+        achieved["alignment"] = list(achievement.alignments)
     if achievement.image:
         achieved["image"] = {"id": achievement.image, "type": "Image", "caption": achievement.name}
     list_url = urls.status_list(status_list)

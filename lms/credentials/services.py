@@ -20,6 +20,7 @@ from lms.accounts.models import Role, User
 from lms.audit.services import record
 from lms.catalog.models import Course, Programme
 from lms.credentials import keys
+from lms.credentials.alignment import alignments
 from lms.credentials.badge import badge_data_uri
 from lms.credentials.document import (
     STATUS_LIST_SIZE,
@@ -162,10 +163,12 @@ def _achievement(completion: Any, locale: str) -> tuple[Achievement, tuple[str, 
         target: Any = db.session.get(Course, completion.course_id)
         kind, path, achievement_type = "course", "/courses/", "CertificateOfCompletion"
         tags = tuple(str(s) for s in (target.skills or []))
+        courses = [target]
     else:
         target = db.session.get(Programme, completion.programme_id)
         kind, path, achievement_type = "programme", "/programmes/", "LearningProgram"
         tags = ()
+        courses = [entry.course for entry in target.entries]
     title = target.title(locale)
     # A programme needs every course confirmed, whatever else was overridden.
     qualified = bool(getattr(completion, "qualified", True)) or kind == "programme"
@@ -179,6 +182,7 @@ def _achievement(completion: Any, locale: str) -> tuple[Achievement, tuple[str, 
         language=locale,
         tags=tags,
         image=badge_data_uri(title, BADGE_CAPTIONS[(kind, locale)], str(target.track)),
+        alignments=alignments(courses, urls(), locale),
     )
     return achievement, (target.title_ko, target.title_en)
 

@@ -297,3 +297,19 @@ def test_the_badge_picture_is_embedded_and_escaped(confirm, make_course):
     assert image["type"] == "Image" and image["id"].startswith("data:image/svg+xml;base64,")
     svg = base64.b64decode(image["id"].split(",", 1)[1]).decode()
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "과정 이수" in svg
+
+
+def test_the_achievement_aligns_to_the_courses_competency_units(confirm, make_course):
+    from lms.skills.mapping import add_mapping
+    from lms.skills.services import load_starter
+
+    load_starter()
+    course = make_course()
+    add_mapping(None, course, "AIF-PY-01")
+    db.session.commit()
+    confirm(course=course)
+    achievement = _only_credential().payload["credentialSubject"]["achievement"]
+    [alignment] = achievement["alignment"]
+    assert alignment["targetCode"] == "AIF-PY-01"
+    assert alignment["targetUrl"].endswith("/skills/units/AIF-PY-01")
+    assert undefined_terms(_only_credential().payload) == set()
