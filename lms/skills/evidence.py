@@ -144,28 +144,93 @@ def _statuses(
     keep_courses: dict[int, set[int]] | None,
 ) -> dict[int, list[SkillStatus]]:
     """Statuses per user. ``keep_courses`` (per user): also list units of these courses
-    without evidence (not started); None lists only units with some evidence."""
+    without evidence (not started); None lists only units with some evidence. Only the
+    units a learner's graded work or completions touch are evaluated."""
     mappings = _mappings(course_ids)
     if not mappings or not user_ids:
         return {}
     counted = _counted_attempts(user_ids, mappings)
     parts = _cell_points(counted, mappings)
     completed = _completions(user_ids, mappings)
+    by_unit: dict[int, list[_Map]] = defaultdict(list)
+    touched: dict[tuple[int, str], set[int]] = defaultdict(set)
+    for m in mappings:
+        by_unit[m.unit_id].append(m)
+        touched[(m.course_id, m.assignment_name)].add(m.unit_id)
+    units_of: dict[int, set[int]] = defaultdict(set)
+    for uid, course_id, name in counted:
+        units_of[uid] |= touched.get((course_id, name), set())
+    for uid, course_id in completed:
+        units_of[uid] |= touched.get((course_id, ""), set())
     out: dict[int, list[SkillStatus]] = {}
     for uid in user_ids:
-        evidence = _evidence_of(uid, mappings, counted, parts, completed)
         wanted = (keep_courses or {}).get(uid, set())
-        out[uid] = _by_unit(mappings, evidence, wanted)
+        units = units_of.get(uid, set()) | {m.unit_id for m in mappings if m.course_id in wanted}
+        statuses = [
+            _status(
+                by_unit[unit_id][0].unit,
+                [_evidence(uid, m, counted, parts, completed) for m in by_unit[unit_id]],
+            )
+            for unit_id in units
+        ]
+        out[uid] = sorted(statuses, key=lambda s: (s.track, s.level, s.code))
     return out
 
 
-def _mappings(course_ids: Collection[int] | None) -> list[SkillMapping]:
+@dataclass(frozen=True)
+class _Unit:
+    id: int
+    code: str
+    name_ko: str
+    name_en: str
+    track: str
+    level: int
+
+
+@dataclass(frozen=True)
+class _Map:
+    """A mapping as plain values: the per-learner loop reads these thousands of times."""
+
+    id: int
+    unit: _Unit
+    course_id: int
+    course_slug: str
+    assignment_name: str
+    cell_id: str
+    weight: float
+    target: str
+
+    @property
+    def unit_id(self) -> int:
+        return self.unit.id
+
+
+def _mappings(course_ids: Collection[int] | None) -> list[_Map]:
     query = select(SkillMapping).options(
         joinedload(SkillMapping.unit), joinedload(SkillMapping.course)
     )
     if course_ids is not None:
         query = query.where(SkillMapping.course_id.in_(list(course_ids)))
-    return list(db.session.scalars(query.order_by(SkillMapping.id)).unique())
+    units: dict[int, _Unit] = {}
+    out = []
+    for m in db.session.scalars(query.order_by(SkillMapping.id)).unique():
+        u = m.unit
+        unit = units.setdefault(
+            u.id, _Unit(u.id, u.code, u.name_ko, u.name_en, str(u.track), u.level)
+        )
+        out.append(
+            _Map(
+                m.id,
+                unit,
+                m.course_id,
+                m.course.slug,
+                m.assignment_name,
+                m.cell_id,
+                m.weight,
+                m.target,
+            )
+        )
+    return out
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
@@ -194,7 +259,7 @@ def _counts_policy(course_ids: set[int]) -> dict[tuple[int, str], str]:
 
 
 def _counted_attempts(
-    user_ids: list[int], mappings: list[SkillMapping]
+    user_ids: list[int], mappings: list[_Map]
 ) -> dict[tuple[int, int, str], _Counted]:
     """``(user, course, assignment) -> the counted attempt's result`` for mapped assignments."""
     pairs = {(m.course_id, m.assignment_name) for m in mappings if m.assignment_name}
@@ -249,7 +314,7 @@ def _pick(attempts: list[tuple], counts: str) -> _Counted:
 
 
 def _cell_points(
-    counted: dict[tuple[int, int, str], _Counted], mappings: list[SkillMapping]
+    counted: dict[tuple[int, int, str], _Counted], mappings: list[_Map]
 ) -> dict[tuple[int, str], tuple[float, float]]:
     """``(result_id, cell_id) -> (earned, possible)`` of the mapped cells of counted results."""
     cells = {m.cell_id for m in mappings if m.cell_id}
@@ -272,9 +337,7 @@ def _cell_points(
     return out
 
 
-def _completions(
-    user_ids: list[int], mappings: list[SkillMapping]
-) -> dict[tuple[int, int], datetime]:
+def _completions(user_ids: list[int], mappings: list[_Map]) -> dict[tuple[int, int], datetime]:
     """``(user, course) -> completed_at`` for courses with course-level mappings."""
     course_ids = {m.course_id for m in mappings if not m.assignment_name}
     out: dict[tuple[int, int], datetime] = {}
@@ -298,61 +361,39 @@ def _completions(
     return out
 
 
-def _evidence_of(uid, mappings, counted, parts, completed) -> dict[int, Evidence]:
-    """``mapping id -> Evidence`` of one learner (ratio 0 and no time when none)."""
-    out: dict[int, Evidence] = {}
-    for m in mappings:
-        base = {
-            "target": m.target,
-            "course_id": m.course_id,
-            "course_slug": m.course.slug,
-            "assignment_name": m.assignment_name,
-            "cell_id": m.cell_id,
-            "weight": m.weight,
-        }
-        if m.target == "course":
-            at = completed.get((uid, m.course_id))
-            out[m.id] = Evidence(**base, ratio=1.0 if at else 0.0, at=at)
-            continue
-        attempt = counted.get((uid, m.course_id, m.assignment_name))
-        if attempt is None:
-            out[m.id] = Evidence(**base, ratio=0.0)
-            continue
-        if m.target == "cell":
-            earned, possible = parts.get((attempt.result_id, m.cell_id), (0.0, 0.0))
-        else:
-            earned, possible = attempt.earned or 0.0, attempt.possible
-        ratio = min(max(earned / possible, 0.0), 1.0) if possible else 0.0
-        out[m.id] = Evidence(
-            **base,
-            ratio=ratio,
-            submission_id=attempt.submission_id,
-            result_id=attempt.result_id,
-            earned=earned,
-            possible=possible,
-            at=attempt.at,
-        )
-    return out
+def _evidence(uid: int, m: _Map, counted, parts, completed) -> Evidence:
+    """One learner's evidence for mapping ``m`` (ratio 0 and no time when there is none)."""
+    base = {
+        "target": m.target,
+        "course_id": m.course_id,
+        "course_slug": m.course_slug,
+        "assignment_name": m.assignment_name,
+        "cell_id": m.cell_id,
+        "weight": m.weight,
+    }
+    if m.target == "course":
+        at = completed.get((uid, m.course_id))
+        return Evidence(**base, ratio=1.0 if at else 0.0, at=at)
+    attempt = counted.get((uid, m.course_id, m.assignment_name))
+    if attempt is None:
+        return Evidence(**base, ratio=0.0)
+    if m.target == "cell":
+        earned, possible = parts.get((attempt.result_id, m.cell_id), (0.0, 0.0))
+    else:
+        earned, possible = attempt.earned or 0.0, attempt.possible
+    ratio = min(max(earned / possible, 0.0), 1.0) if possible else 0.0
+    return Evidence(
+        **base,
+        ratio=ratio,
+        submission_id=attempt.submission_id,
+        result_id=attempt.result_id,
+        earned=earned,
+        possible=possible,
+        at=attempt.at,
+    )
 
 
-def _by_unit(
-    mappings: list[SkillMapping], evidence: dict[int, Evidence], wanted_courses: set[int]
-) -> list[SkillStatus]:
-    per_unit: dict[int, list[SkillMapping]] = defaultdict(list)
-    for m in mappings:
-        per_unit[m.unit_id].append(m)
-    statuses = []
-    for unit_mappings in per_unit.values():
-        found = [evidence[m.id] for m in unit_mappings]
-        has_any = any(e.has_evidence for e in found)
-        if not has_any and not ({m.course_id for m in unit_mappings} & wanted_courses):
-            continue
-        statuses.append(_status(unit_mappings[0].unit, found))
-    statuses.sort(key=lambda s: (s.track, s.level, s.code))
-    return statuses
-
-
-def _status(unit, found: list[Evidence]) -> SkillStatus:
+def _status(unit: _Unit, found: list[Evidence]) -> SkillStatus:
     per_course: dict[int, list[Evidence]] = defaultdict(list)
     for e in found:
         per_course[e.course_id].append(e)
@@ -369,7 +410,7 @@ def _status(unit, found: list[Evidence]) -> SkillStatus:
         code=unit.code,
         name_ko=unit.name_ko,
         name_en=unit.name_en,
-        track=str(unit.track.value if hasattr(unit.track, "value") else unit.track),
+        track=unit.track,
         level=unit.level,
         score=score,
         state=state,
