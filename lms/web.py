@@ -65,6 +65,8 @@ PAGE_MODULES = (
     "lms.credentials.views",
     "lms.credentials.admin_views",
     "lms.reporting.views",
+    "lms.privacy.views",
+    "lms.privacy.admin_views",
     "lms.completion.views",
     "lms.completion.attendance_views",
     "lms.completion.programme_views",
