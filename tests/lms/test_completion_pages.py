@@ -17,7 +17,7 @@ from lms.completion.models import (
     Completion,
     CompletionPolicy,
 )
-from lms.completion.policies import PolicyTerms, set_course_policy
+from lms.completion.policies import PolicyTerms, set_course_policy, set_programme_policy
 from lms.completion.services import confirm_course
 from lms.db import db, utcnow
 from tests.lms.completion_support import add_attempt, add_items, add_version, mark_done
@@ -111,7 +111,7 @@ def test_taking_attendance_at_a_live_session(client, login, course_setup):
     statuses = {a.user_id: a.status for a in db.session.query(Attendance)}
     assert statuses == {e_ready.user_id: AttendanceStatus.PRESENT, e_behind.user_id: "absent"}
     page = client.get(f"/teach/sessions/{session.id}/attendance")
-    assert 'value="present" aria-labelledby' in page.get_data(as_text=True)
+    assert 'value="present" aria-label="Ready Learner: ' in page.get_data(as_text=True)
 
 
 def test_learners_and_other_instructors_cannot_open_staff_pages(
@@ -167,8 +167,13 @@ def test_programme_completion_from_the_page(
     page = client.post(url + "/confirm", data={"user_id": e_ready.user_id})
     assert page.status_code == 409
     confirm_course(teacher, second, "done elsewhere")
+    set_programme_policy(teacher, programme, PolicyTerms(min_score_percent=95))
     db.session.commit()
     page = client.post(url + "/confirm", data={"user_id": e_ready.user_id})
+    assert page.status_code == 422
+    assert e_ready.user.name in page.get_data(as_text=True)
+    form = {"user_id": e_ready.user_id, "override_reason": "Capstone project instead"}
+    page = client.post(url + "/confirm", data=form)
     assert page.status_code == 302
     done = db.session.query(Completion).filter_by(programme_id=programme.id).one()
     assert done.user_id == e_ready.user_id and done.confirmed_by_id == teacher.id
