@@ -9,16 +9,18 @@ from collections import defaultdict
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
+from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from lms.accounts.models import User
+from lms.accounts.models import Role, User
+from lms.catalog.models import Course
 from lms.db import db
 from lms.errors import DomainError
 from lms.extensions import csrf
 from lms.grading.analytics import Bar, row_chart
 from lms.skills import services
-from lms.skills.access import openable_courses, profile_scope
+from lms.skills.access import managed_course_ids, openable_courses, profile_scope
 from lms.skills.csvimport import MAX_BYTES
 from lms.skills.evidence import ACHIEVED, SkillStatus, skill_profile
 from lms.skills.forms import ImportForm, UnitFilterForm, level_label
@@ -43,7 +45,23 @@ def framework() -> ResponseReturnValue:
     grouped: dict[str, list] = defaultdict(list)
     for unit in units:
         grouped[str(unit.track)].append(unit)
-    return render_template("skills/framework.html", form=form, grouped=grouped, total=len(units))
+    return render_template(
+        "skills/framework.html",
+        form=form,
+        grouped=grouped,
+        total=len(units),
+        taught=_taught_courses(),
+    )
+
+
+def _taught_courses() -> list[Course]:
+    """The courses whose skill mappings the viewer edits (instructors: theirs; admins: all)."""
+    if not current_user.is_authenticated or not has_role("instructor"):
+        return []
+    query = select(Course).order_by(Course.slug)
+    if me().role != Role.ADMIN:
+        query = query.where(Course.id.in_(managed_course_ids(me()) or {0}))
+    return list(db.session.scalars(query.limit(200)))
 
 
 @bp.get("/skills/units/<code>")

@@ -145,6 +145,7 @@ def test_course_staff_map_a_cell_and_remove_it(client, login, make_user, publish
     db.session.commit()
     course = published.course
     login(client, _instructor(make_user, course))
+    assert f"/courses/{course.slug}/skills" in client.get("/skills").get_data(as_text=True)
     page = client.get(f"/courses/{course.slug}/skills")
     assert page.status_code == 200 and f"{LAB1}::test_zscore" in page.get_data(as_text=True)
     form = {"code": "AIF-ML-01", "target": f"{LAB1}::test_zscore", "weight": "2"}
@@ -184,6 +185,7 @@ def test_learners_see_a_courses_skills_but_cannot_change_them(client, login, mak
     db.session.commit()
     course = published.course
     login(client, make_user())
+    assert 'data-testid="taught-courses"' not in client.get("/skills").get_data(as_text=True)
     page = client.get(f"/courses/{course.slug}/skills")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "AIF-PY-01" in html and "mapping-form" not in html
