@@ -103,3 +103,19 @@ def test_rotate_key_then_old_credentials_still_verify(app, credential, tmp_path)
     path = tmp_path / "badge.jwt"
     path.write_text(credential.token)
     assert _verify(app, path).exit_code == 0
+
+
+def test_issue_missing_covers_completions_confirmed_without_a_credential(
+    app, make_user, make_course
+):
+    learner = make_user()
+    completion = Completion(
+        user_id=learner.id, course_id=make_course().id, qualified=True, criteria={}
+    )
+    db.session.add(completion)  # no signal: as if confirmed before credentials existed
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["credentials", "issue-missing"])
+    assert result.exit_code == 0 and "1 credential(s) issued" in result.output
+    again = app.test_cli_runner().invoke(args=["credentials", "issue-missing"])
+    assert "0 credential(s) issued" in again.output
+    assert [c.completion_id for c in services.credentials_for(learner)] == [completion.id]
