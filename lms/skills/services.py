@@ -95,14 +95,15 @@ def children_of(unit: CompetencyUnit) -> list[CompetencyUnit]:
 
 
 def mappings_of(unit: CompetencyUnit) -> list[SkillMapping]:
-    """Where ``unit`` is evidenced, by course slug, assignment and cell."""
+    """Where ``unit`` is evidenced in published courses (drafts do not leak), by course
+    slug, assignment and cell."""
     from lms.catalog.models import Course
 
     return list(
         db.session.scalars(
             select(SkillMapping)
             .join(Course, SkillMapping.course_id == Course.id)
-            .where(SkillMapping.unit_id == unit.id)
+            .where(SkillMapping.unit_id == unit.id, Course.is_published.is_(True))
             .order_by(Course.slug, SkillMapping.assignment_name, SkillMapping.cell_id)
         )
     )

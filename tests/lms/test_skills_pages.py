@@ -233,3 +233,14 @@ def test_anonymous_visitors_see_the_framework_but_no_profile(client, app):
     for path in ("/me/skills", "/skills/import", "/skills/people/1"):
         assert client.get(path).status_code == 302, path
     assert client.post("/skills/starter").status_code == 302
+
+
+def test_a_unit_page_does_not_name_draft_courses(client, app, make_course):
+    from lms.skills.mapping import add_mapping
+
+    load_starter()
+    add_mapping(None, make_course(title_ko="공개 과정"), "AIF-ML-01")
+    add_mapping(None, make_course(title_ko="비공개 초안", is_published=False), "AIF-ML-01")
+    db.session.commit()
+    html = client.get("/skills/units/AIF-ML-01").get_data(as_text=True)
+    assert "공개 과정" in html and "비공개 초안" not in html
