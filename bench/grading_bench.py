@@ -16,6 +16,7 @@ and the cost of the runaway (infinite loop) submission. Figures also go to
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -36,6 +37,10 @@ import build_intro_ml_course as course  # noqa: E402
 from autograder.contract import Job, Limits  # noqa: E402
 
 CPUACCT = Path("/sys/fs/cgroup/cpuacct")
+CPU = Path("/sys/fs/cgroup/cpu")
+#: ``--cpu-shares N``: both graders run in this cpu cgroup (cgroup v1, root) with weight N,
+#: which emulates a quiet machine on a host shared with other work (same for both graders).
+SHARED_HOST_GROUP = CPU / "ag-bench-weighted"
 
 
 def timed(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> dict:
@@ -52,7 +57,13 @@ def timed(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> d
         group = None  # type: ignore[assignment]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    join = (lambda: (group / "cgroup.procs").write_text(str(os.getpid()))) if group else None
+
+    def join() -> None:
+        if group is not None:
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+        if (SHARED_HOST_GROUP / "cgroup.procs").exists():
+            (SHARED_HOST_GROUP / "cgroup.procs").write_text(str(os.getpid()))
+
     done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False,
                           preexec_fn=join)  # fmt: skip
     wall = time.perf_counter() - start
@@ -248,7 +259,9 @@ def report(fig: dict) -> None:
     ours = fig["ours"]
     print(
         f"\n== grading benchmark: {n} submissions, {cores} cores, {fig['workers']} workers, "
-        f"cell timeout {fig['cell_timeout_s']:g} s, load before {fig['loadavg_before']} =="
+        f"cell timeout {fig['cell_timeout_s']:g} s, load before {fig['loadavg_before']}"
+        + (f", cpu.shares {fig['cpu_shares']}" if fig.get("cpu_shares") else "")
+        + " =="
     )
     print(
         f"ours      : {ours['wall_s']:7.1f} s wall  {n / ours['wall_s']:6.2f} subs/s  "
@@ -315,7 +328,20 @@ def main() -> None:
         "--celery-broker", default="", help="also measure latency through Celery (a dedicated db)"
     )
     parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument(
+        "--cpu-shares",
+        type=int,
+        default=0,
+        help="run both graders in a cpu cgroup of this weight (e.g. 65536: a quiet machine "
+        "on a shared host; cgroup v1, root)",
+    )
     args = parser.parse_args()
+    if args.cpu_shares:
+        SHARED_HOST_GROUP.mkdir(exist_ok=True)
+        (SHARED_HOST_GROUP / "cpu.shares").write_text(str(args.cpu_shares))
+    elif SHARED_HOST_GROUP.exists():
+        with contextlib.suppress(OSError):  # in use by another run
+            SHARED_HOST_GROUP.rmdir()
     cores = os.cpu_count() or 1
     workers = args.workers or cores + 1
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -323,7 +349,8 @@ def main() -> None:
     base = work / "base"
     course.build(base, args.students)
     fig: dict = {"students": args.students, "cores": cores, "workers": workers,
-                 "cell_timeout_s": args.cell_timeout, "loadavg_before": os.getloadavg()}  # fmt: skip
+                 "cell_timeout_s": args.cell_timeout, "loadavg_before": os.getloadavg(),
+                 "cpu_shares": args.cpu_shares}  # fmt: skip
     ours_root = _copy(base, work / "ours")
     fig["ours"] = run_ours(ours_root, args.cell_timeout, workers)
     if not args.skip_nbgrader:
