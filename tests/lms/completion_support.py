@@ -5,7 +5,10 @@ can be checked on exactly the data a test describes."""
 from __future__ import annotations
 
 import itertools
+from contextlib import contextmanager
 from datetime import timedelta
+
+from sqlalchemy import event
 
 from lms.catalog.models import CourseItem, Progress
 from lms.db import db, utcnow
@@ -129,3 +132,18 @@ def mark_done(enrollment, items):
     for item in items:
         db.session.add(Progress(enrollment_id=enrollment.id, item_id=item.id))
     db.session.commit()
+
+
+@contextmanager
+def count_queries():
+    """The SQL statements run inside the block (a list filled as they run)."""
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)

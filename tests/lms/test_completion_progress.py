@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
 
 from lms.completion.models import CompletionPolicy
 from lms.completion.progress import progress_for
 from lms.db import db
 from lms.grading.gradebook import build_gradebook
 from lms.grading.models import JobStatus
-from tests.lms.completion_support import add_attempt, add_items, add_version, mark_done
-
-
-@contextmanager
-def count_queries():
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
+from tests.lms.completion_support import (
+    add_attempt,
+    add_items,
+    add_version,
+    count_queries,
+    mark_done,
+)
 
 
 @pytest.fixture

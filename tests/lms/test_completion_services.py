@@ -12,11 +12,22 @@ from lms.completion import services
 from lms.completion.attendance import create_session, record_attendance
 from lms.completion.models import AttendanceStatus, Completion
 from lms.completion.policies import PolicyTerms, set_course_policy, set_programme_policy
-from lms.completion.qualification import course_qualifications, evaluate, evaluate_programme
+from lms.completion.qualification import (
+    course_qualifications,
+    evaluate,
+    evaluate_many,
+    evaluate_programme,
+)
 from lms.completion.signals import completion_confirmed, completion_revoked
 from lms.db import db, utcnow
 from lms.errors import Conflict, Forbidden, ValidationError
-from tests.lms.completion_support import add_attempt, add_items, add_version, mark_done
+from tests.lms.completion_support import (
+    add_attempt,
+    add_items,
+    add_version,
+    count_queries,
+    mark_done,
+)
 
 
 @pytest.fixture
@@ -250,3 +261,42 @@ def test_the_demo_gives_a_course_a_policy_and_recorded_attendance(app):
     assert not q.terms.is_default
     assert q.attendance.held == 2 and q.attendance.percent == 50.0
     assert "attendance" in q.unmet
+
+
+def test_bulk_evaluation_takes_a_fixed_number_of_queries(
+    setup, make_user, make_enrollment, make_cohort
+):
+    teacher, course, learner, enrollment, _ = setup
+    cohort = make_cohort(course)
+    create_session(teacher, cohort, "Live", utcnow() - timedelta(days=1), 60)
+    db.session.commit()
+
+    def measure(extra: int) -> int:
+        for _ in range(extra):
+            make_enrollment(make_user(), course, cohort=cohort)
+        db.session.expire_all()
+        enrollments = list(db.session.query(type(enrollment)))
+        with count_queries() as statements:
+            found = evaluate_many(enrollments)
+        assert len(found) == len(enrollments)
+        return len(statements)
+
+    assert measure(1) == measure(6)
+
+
+def test_policy_changes_and_attendance_are_audited(setup, make_cohort):
+    teacher, course, learner, *_ = setup
+    set_course_policy(teacher, course, terms(min_progress_percent=70))
+    set_course_policy(teacher, course, terms(min_progress_percent=90))
+    cohort = make_cohort(course)
+    from lms.catalog.models import Enrollment
+
+    db.session.query(Enrollment).filter_by(user_id=learner.id).one().cohort_id = cohort.id
+    session = create_session(teacher, cohort, "Live", utcnow(), 60)
+    record_attendance(teacher, session, {learner.id: AttendanceStatus.LATE})
+    db.session.commit()
+    events = {e.action: e for e in db.session.query(AuditEvent)}
+    assert events["completion.policy"].details["old"]["min_progress_percent"] == 70
+    assert events["completion.policy"].details["new"]["min_progress_percent"] == 90
+    assert events["attendance.record"].details["marks"] == {str(learner.id): "late"}
+    assert events["cohort_session.create"].actor_id == teacher.id
