@@ -75,6 +75,9 @@ def register_cli(app: Flask) -> None:
     from lms.privacy.cli import privacy_cli
 
     app.cli.add_command(privacy_cli)
+    from lms.completion.cli import completion_cli
+
+    app.cli.add_command(completion_cli)
 
 
 def make_group(name: str, help_text: str) -> AppGroup:
