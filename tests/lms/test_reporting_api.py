@@ -128,3 +128,10 @@ def test_the_openapi_document_describes_the_reporting_routes(client):
     paths = client.get("/api/v1/openapi.json").json["paths"]
     assert "get" in paths["/api/v1/orgs/{slug}/members"]
     assert "get" in paths["/api/v1/orgs/{slug}/progress"]
+
+
+def test_a_token_needs_a_name(client, login, world):
+    login(client, world.manager)
+    response = client.post(f"/orgs/{world.org.slug}/api-tokens", data={"name": ""})
+    assert response.status_code == 422
+    assert db.session.scalar(select(ApiToken).where(ApiToken.org_id == world.org.id)) is None
