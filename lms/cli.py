@@ -68,13 +68,13 @@ def register_cli(app: Flask) -> None:
     from lms.consent.cli import consent_cli
 
     app.cli.add_command(consent_cli)
-    from lms.credentials.cli import credentials_cli
-
-    app.cli.add_command(credentials_cli)
     app.cli.add_command(skills_cli)
     from lms.privacy.cli import privacy_cli
 
     app.cli.add_command(privacy_cli)
+    from lms.credentials.cli import credentials_cli
+
+    app.cli.add_command(credentials_cli)
     from lms.completion.cli import completion_cli
 
     app.cli.add_command(completion_cli)

@@ -59,6 +59,10 @@ def publish(actor: User | None, path: str | Path) -> tuple[CourseVersion, bool]:
     released = release_assignments(package, blob_store())
     course = _upsert_course(actor, course, package.meta)
     version = _store_version(actor, course, package, released)
+    # The package's [[skills]] become the course's skill mappings (the actor is checked above).
+    from lms.skills.mapping import sync_course  # skills reads versions from this module
+
+    sync_course(None, course)
     record(
         "course.publish",
         actor=actor,

@@ -48,6 +48,18 @@ def test_publishing_creates_the_course_and_an_immutable_version(published):
     assert lab1.schedule["due_after_days"] == 7 and lab1.notebooks == ["python_numpy"]
 
 
+def test_publishing_maps_the_packages_skills_to_the_course(published):
+    from lms.skills.models import CompetencyUnit, MappingSource, SkillMapping
+
+    rows = db.session.execute(
+        select(CompetencyUnit.code, SkillMapping.source)
+        .join(SkillMapping, SkillMapping.unit_id == CompetencyUnit.id)
+        .where(SkillMapping.course_id == published.course.id)
+    ).all()
+    assert "AIF-PY-01" in {code for code, _source in rows}
+    assert {source for _code, source in rows} == {MappingSource.PACKAGE}
+
+
 def test_the_release_has_no_solutions_and_the_template_keeps_hidden_tests(published):
     lab1 = current_assignment(published.course, LAB1)
     store = blob_store()
