@@ -379,6 +379,9 @@ def main() -> None:
     if not args.no_runaway:
         fig["runaway"] = runaway_cost(base, work, args.cell_timeout, workers, fig)
     fig["loadavg_after"] = os.getloadavg()
+    if args.cpu_shares:
+        with contextlib.suppress(OSError):
+            SHARED_HOST_GROUP.rmdir()
     report(fig)
     out = args.out / f"grading-{stamp}.json"
     out.write_text(json.dumps(fig, indent=1))
