@@ -52,6 +52,7 @@ def test_manager_views_are_logged_and_the_members_own_preview_is_not(client, log
     login(client, world.open_)
     response = _member(client, world, world.open_)
     assert 'data-testid="preview-note"' in response.get_data(as_text=True)
+    assert 'href="/settings/consents"' in response.get_data(as_text=True)
     assert _logged() == 1
 
 
