@@ -9,6 +9,7 @@ from typing import Any
 from flask import jsonify
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from lms.api import api_bp
 from lms.api.auth import current_api_user, token_required
@@ -102,7 +103,9 @@ def confirm_completions(slug: str) -> Any:
         )
     enrollments = list(
         db.session.scalars(
-            select(Enrollment).where(Enrollment.id.in_(ids), Enrollment.course_id == course.id)
+            select(Enrollment)
+            .where(Enrollment.id.in_(ids), Enrollment.course_id == course.id)
+            .options(selectinload(Enrollment.user))
         )
     )
     if len(enrollments) != len(set(ids)):

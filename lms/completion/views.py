@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import Role, User
 from lms.catalog.models import Course, Enrollment, EnrollmentStatus, Programme
@@ -129,7 +130,9 @@ def confirm(slug: str) -> ResponseReturnValue:
     ids = set(request.form.getlist("enrollment", type=int))
     enrollments = list(
         db.session.scalars(
-            select(Enrollment).where(Enrollment.id.in_(ids), Enrollment.course_id == course.id)
+            select(Enrollment)
+            .where(Enrollment.id.in_(ids), Enrollment.course_id == course.id)
+            .options(selectinload(Enrollment.user))
         )
     )
     try:
