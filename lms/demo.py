@@ -18,8 +18,8 @@ from sqlalchemy import select
 from lms.accounts.models import Role, User
 from lms.accounts.services import get_user_by_email, register
 from lms.admin.services import add_course_item, create_course, create_programme
-from lms.catalog.models import Course, Enrollment, EnrollmentStatus, Programme
-from lms.catalog.services import complete_item, create_cohort, enroll, set_enrollment_status
+from lms.catalog.models import Course, Enrollment, Programme
+from lms.catalog.services import complete_item, create_cohort, enroll
 from lms.cli import domain_errors_exit, make_group
 from lms.db import db
 from lms.orgs.models import MemberRole, Organisation
@@ -372,8 +372,19 @@ def _learning_history(counter, users, courses, orgs) -> None:
         for item in done:
             complete_item(admin, enrollment, item, 90.0 if item.kind == "assignment" else None)
         if status == "completed":
-            set_enrollment_status(admin, enrollment, EnrollmentStatus.COMPLETED)
+            _confirm_completion(enrollment)
         counter[0] += 1
+
+
+def _confirm_completion(enrollment) -> None:
+    """An instructor's confirmation, as on the completion page (never automatic)."""
+    from lms.completion.qualification import evaluate
+    from lms.completion.services import confirm_course
+
+    reason = (
+        None if evaluate(enrollment).qualified else "데모 데이터: 수업에서 이수 확인 (demo data)"
+    )
+    confirm_course(None, enrollment, override_reason=reason)
 
 
 def _items(course: Course) -> list:

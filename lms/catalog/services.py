@@ -212,13 +212,21 @@ def _count(condition) -> int:
 def set_enrollment_status(
     actor: User, enrollment: Enrollment, status: EnrollmentStatus
 ) -> Enrollment:
-    """Mark an enrolment completed or dropped (course managers; learners may drop their own)."""
+    """Drop an enrolment or make a dropped one active again (course managers; learners may
+    drop their own). Completion is not set here: an instructor confirms it against the
+    course's completion policy (``lms.completion.services``), and revokes it there too, so
+    a completed enrolment is refused (``ValidationError`` ``use_completion``)."""
     status = EnrollmentStatus(status)
     own_drop = actor.id == enrollment.user_id and status == EnrollmentStatus.DROPPED
     if not (own_drop or can_manage_course(actor, enrollment.course)):
         raise Forbidden("forbidden", _l("You are not allowed to do this."))
+    if EnrollmentStatus.COMPLETED in (status, enrollment.status):
+        raise ValidationError(
+            "use_completion",
+            _l("Completion is confirmed or revoked on the course's completion page."),
+        )
     old, enrollment.status = enrollment.status, status
-    enrollment.completed_at = utcnow() if status == EnrollmentStatus.COMPLETED else None
+    enrollment.completed_at = None
     record(
         "enrollment.status",
         actor=actor,

@@ -118,7 +118,7 @@ def create_cohort(slug: str) -> ResponseReturnValue:
 @bp.post("/teach/courses/<slug>/enrollments/<int:enrollment_id>/status")
 @login_required
 def set_status(slug: str, enrollment_id: int) -> ResponseReturnValue:
-    """Mark a learner's enrolment completed or dropped (or active again)."""
+    """Drop a learner's enrolment, or make a dropped one active again."""
     course = _managed_course(slug)
     enrollment = db.session.get(Enrollment, enrollment_id)
     if enrollment is None or enrollment.course_id != course.id:
@@ -126,7 +126,12 @@ def set_status(slug: str, enrollment_id: int) -> ResponseReturnValue:
     status = request.form.get("status", "")
     if status not in {s.value for s in EnrollmentStatus}:
         abort(400)
-    catalog_services.set_enrollment_status(me(), enrollment, EnrollmentStatus(status))
+    try:
+        catalog_services.set_enrollment_status(me(), enrollment, EnrollmentStatus(status))
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("dashboard.course", slug=course.slug))
     db.session.commit()
     flash(_("The enrolment of %(name)s was updated.", name=enrollment.user.name), "success")
     return redirect(url_for("dashboard.course", slug=course.slug))

@@ -161,15 +161,21 @@ def test_complete_item_and_scores(make_user, make_course, make_enrollment):
         services.complete_item(teacher, enrollment, item, score=101)
 
 
-def test_instructor_marks_completion(make_user, make_course, make_enrollment):
+def test_completion_is_never_set_by_a_status_change(make_user, make_course, make_enrollment):
     teacher, learner = make_user(role="instructor"), make_user()
-    enrollment = make_enrollment(learner, make_course(instructors=[teacher]))
-    services.set_enrollment_status(teacher, enrollment, EnrollmentStatus.COMPLETED)
-    assert enrollment.completed_at is not None
+    course = make_course(instructors=[teacher])
+    enrollment = make_enrollment(learner, course)
+    with pytest.raises(ValidationError) as refused:
+        services.set_enrollment_status(teacher, enrollment, EnrollmentStatus.COMPLETED)
+    assert refused.value.code == "use_completion" and enrollment.completed_at is None
     with pytest.raises(Forbidden):
-        services.set_enrollment_status(learner, enrollment, EnrollmentStatus.COMPLETED)
+        services.set_enrollment_status(learner, enrollment, EnrollmentStatus.ACTIVE)
     services.set_enrollment_status(learner, enrollment, EnrollmentStatus.DROPPED)
     assert enrollment.status == EnrollmentStatus.DROPPED
+    services.set_enrollment_status(teacher, enrollment, EnrollmentStatus.ACTIVE)
+    completed = make_enrollment(make_user(), course, status="completed")
+    with pytest.raises(ValidationError):  # revoked on the completion page, not here
+        services.set_enrollment_status(teacher, completed, EnrollmentStatus.DROPPED)
 
 
 def test_two_enrolments_cannot_both_take_the_last_seat(app, make_user, make_course, make_cohort):

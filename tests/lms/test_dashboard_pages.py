@@ -155,19 +155,26 @@ def test_cohort_with_reversed_dates_is_refused(client, make_user, make_course, l
     assert db.session.scalar(select(Cohort)) is None
 
 
-def test_instructor_marks_an_enrolment_completed_which_opens_the_next_course(
+def test_completion_goes_through_the_confirmation_which_opens_the_next_course(
     client, make_user, make_course, make_enrollment, login
 ):
+    from lms.completion.services import confirm_course
+
     teacher = make_user(role="instructor")
     learner = make_user()
     basics = make_course(slug="basics", instructors=[teacher])
     make_course(slug="advanced", prerequisites=[basics])
     enrollment = make_enrollment(learner, basics)
     login(client, teacher)
+    roster = client.get("/teach/courses/basics").get_data(as_text=True)
+    assert "/teach/courses/basics/completion" in roster
     path = f"/teach/courses/basics/enrollments/{enrollment.id}/status"
-    assert client.post(path, data={"status": "completed"}).status_code == 302
+    refused = client.post(path, data={"status": "completed"}, follow_redirects=True)
+    assert "이수 페이지" in refused.get_data(as_text=True)
     db.session.refresh(enrollment)
-    assert enrollment.status.value == "completed" and enrollment.completed_at is not None
+    assert enrollment.status.value == "active" and enrollment.completed_at is None
+    confirm_course(teacher, enrollment, override_reason="finished the capstone in class")
+    db.session.commit()
     login(client, learner)
     assert client.post("/courses/advanced/enrol", data={"cohort": ""}).status_code == 302
 
