@@ -16,7 +16,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, or_, select, type_coerce
 
 from lms.catalog.models import Enrollment, EnrollmentStatus, ProgrammeCourse
 from lms.completion.progress import EnrollmentFigures, _in_ids, progress_for
@@ -98,12 +98,14 @@ def enrolment_figures(scope: Scope) -> Figures:
     sharing = sorted(scope.sharing(DataKind.PROGRESS))
     if not sharing:
         return Figures([], {})
-    stmt = select(Enrollment.id, Enrollment.user_id, Enrollment.course_id, Enrollment.status)
+    # The status as plain text: the Enum column type's per-row conversion costs ~5x the query.
+    status_text = type_coerce(Enrollment.status, String)
+    stmt = select(Enrollment.id, Enrollment.user_id, Enrollment.course_id, status_text)
     stmt = stmt.where(_in_ids(Enrollment.user_id, sharing)).order_by(Enrollment.id)
     allowed = scope.filters.course_ids()
     if allowed is not None:
         stmt = stmt.where(_in_ids(Enrollment.course_id, sorted(allowed)))
-    rows = [(i, u, c, str(s)) for i, u, c, s in db.session.execute(stmt)]
+    rows = list(map(tuple, db.session.execute(stmt)))
     active = [r for r in rows if risk.is_active(r[3])]
     scores = scope.sharing(DataKind.SCORES)
     at_risk = risk.at_risk_ids([r[0] for r in active], [r[0] for r in active if r[1] in scores])
