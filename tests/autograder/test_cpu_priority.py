@@ -134,27 +134,28 @@ def test_a_demoted_cell_yields_the_cores_to_others(hogs, monkeypatch, tmp_path):
     assert cpu < 0.5 + 0.1 * 3 + 0.3, text
 
 
-def test_an_honest_slow_cell_is_demoted_but_finishes_with_its_result(hogs, tmp_path):
+def test_an_honest_slow_cell_is_demoted_but_finishes_with_its_result(hogs, monkeypatch, tmp_path):
     # 3 s of numpy work next to a busy loop per core, 10 s timeout: undemoted it gets about
-    # CORES / (CORES + 1) of a core, demoted at least 0.5 of one (more when it is free). When
-    # other work keeps the machine saturated no cell gets its share, demoted or not.
-    if os.getloadavg()[0] > 2 * CORES:
-        pytest.skip(f"machine saturated by other work (load {os.getloadavg()[0]:.1f})")
+    # CORES / (CORES + 1) of a core, demoted at least 0.5 of one (more when it is free). The
+    # same cell undemoted is the control: when other work leaves it too little CPU to finish
+    # even at normal priority, the host is too busy to tell anything.
     limits = Limits(cell_timeout_s=10, notebook_timeout_s=60, memory_mb=512, max_pids=32)
     work = (
         "import numpy as np, time\nt0 = time.process_time()\nrng = np.random.default_rng(0)\n"
         "a = rng.random((250, 250))\nn = 0\nwhile time.process_time() - t0 < 3.0:\n"
         "    a = np.linalg.qr(a)[0]; n += 1\nanswer = int(a.shape[0])\n"
     )
+    cells = [CodeCell("work", work), CodeCell("test", "assert answer == 250")]
     with get_executor("zygote") as executor:
-        run = executor.run(
-            [CodeCell("work", work + CPU_LINE), CodeCell("test", "assert answer == 250")],
-            workdir=tmp_path,
-            limits=limits,
-        )
+        monkeypatch.setenv("AUTOGRADER_DEMOTE_AFTER_S", "0")
+        control = executor.run(cells, workdir=tmp_path, limits=limits)
+        if control.cells[0].status != "ok" or control.cells[0].duration_s > 7:
+            pytest.skip(f"host too busy: 3 CPU-s took {control.cells[0].duration_s:.1f} s")
+        monkeypatch.setenv("AUTOGRADER_DEMOTE_AFTER_S", "1")
+        run = executor.run(cells, workdir=tmp_path, limits=limits)
     assert [c.status for c in run.cells] == ["ok", "ok"], run.log
+    # Demoted, then (at about half a core) held at its guaranteed share: never killed early.
     assert "CPU priority lowered in 1 long cell" in run.log
-    assert "-demoted" in "".join(o.get("text", "") for o in run.cells[0].outputs)
 
 
 def test_every_cell_ends_at_normal_priority(monkeypatch, tmp_path):
