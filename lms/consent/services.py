@@ -11,8 +11,7 @@ from collections.abc import Collection, Mapping
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, and_, bindparam, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Integer, String, and_, bindparam, func, literal, or_, select, type_coerce
 
 from lms.accounts.models import User
 from lms.audit.services import record
@@ -54,7 +53,9 @@ def _effective_consents(today: date):  # -> Select
         m.started_on <= today,
         or_(m.ended_on.is_(None), m.ended_on >= today),
     )
-    return select(Consent.user_id, Consent.kind).join(m, current).where(Consent.granted.is_(True))
+    # The kind as plain text: the Enum type's per-row conversion costs more than the query.
+    kind = type_coerce(Consent.kind, String)
+    return select(Consent.user_id, kind).join(m, current).where(Consent.granted.is_(True))
 
 
 def consented_kinds(
@@ -73,9 +74,10 @@ def consented_kinds(
         if len(wanted) <= _MAX_IN_IDS:
             stmt = stmt.where(Consent.user_id.in_(wanted))
     shared: dict[int, set[DataKind]] = {}
-    for user_id, kind in db.session.execute(stmt):
+    kinds = {k.value: k for k in DataKind}
+    for user_id, kind in db.session.execute(stmt).tuples():
         if wanted is None or user_id in wanted:
-            shared.setdefault(user_id, set()).add(DataKind(kind))
+            shared.setdefault(user_id, set()).add(kinds[kind])
     return {user_id: frozenset(kinds) for user_id, kinds in shared.items()}
 
 
@@ -198,8 +200,10 @@ def record_access(
 def _insert_subjects(access_id: int, user_ids: list[int]) -> None:
     table = OrgDataAccessSubject.__table__
     if db.session.get_bind().dialect.name == "postgresql":
+        from lms.completion.progress import IntArray  # integer[] bound as text: faster
+
         # One statement with one array parameter: about half the time of an executemany.
-        ids = bindparam("user_ids", user_ids, type_=ARRAY(Integer))
+        ids = bindparam("user_ids", user_ids, type_=IntArray())
         rows = select(literal(access_id, Integer), func.unnest(ids))
         db.session.execute(table.insert().from_select(["access_id", "user_id"], rows))
     else:

@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import Float, Integer, cast, func, select
 
 from lms.catalog.models import Progress
 from lms.completion.progress import _in_ids
@@ -42,7 +42,9 @@ def weekly_progress(figures: Figures, weeks: int = WEEKS) -> Chart:
 
 def _week_index(column, start):  # -> SQL expression: whole weeks since ``start``
     if db.session.get_bind().dialect.name == "postgresql":
-        return cast(func.floor(func.extract("epoch", column - start) / 604800), Integer)
+        # In double precision: EXTRACT returns numeric, whose division is ~3x slower.
+        seconds = cast(func.extract("epoch", column - start), Float)
+        return cast(func.floor(seconds / 604800), Integer)
     return cast((func.julianday(column) - func.julianday(start)) / 7, Integer)
 
 
