@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Float, Integer, cast, func, select
+from sqlalchemy import DateTime, Integer, Interval, cast, func, literal, select
 
 from lms.catalog.models import Progress
 from lms.completion.progress import _in_ids
@@ -25,13 +25,16 @@ def weekly_progress(figures: Figures, weeks: int = WEEKS) -> Chart:
     counts: dict[int, int] = {}
     ids = [e[0] for e in figures.enrolments]
     if ids:
-        week = _week_index(Progress.completed_at, start)
+        week = _week_of(Progress.completed_at, start)
         stmt = (
             select(week, func.count())
             .where(_in_ids(Progress.enrollment_id, ids), Progress.completed_at >= start)
             .group_by(week)
         )
-        counts = {int(w): n for w, n in db.session.execute(stmt) if w is not None}
+        for w, n in db.session.execute(stmt):
+            if w is not None:
+                index = _index(w, start)
+                counts[index] = counts.get(index, 0) + n
     bars = []
     for i in range(weeks):
         monday = (start + timedelta(weeks=i)).date()
@@ -40,12 +43,20 @@ def weekly_progress(figures: Figures, weeks: int = WEEKS) -> Chart:
     return column_chart(bars)
 
 
-def _week_index(column, start):  # -> SQL expression: whole weeks since ``start``
+def _week_of(column, start):  # -> SQL expression: the week since ``start``
     if db.session.get_bind().dialect.name == "postgresql":
-        # In double precision: EXTRACT returns numeric, whose division is ~3x slower.
-        seconds = cast(func.extract("epoch", column - start), Float)
-        return cast(func.floor(seconds / 604800), Integer)
+        # The week's first moment: date_bin is ~2x cheaper per row than computing an index
+        # from EXTRACT(epoch …) (an interval, then numeric arithmetic).
+        origin = literal(start, DateTime(timezone=True))
+        return func.date_bin(literal(timedelta(weeks=1), Interval), column, origin)
     return cast((func.julianday(column) - func.julianday(start)) / 7, Integer)
+
+
+def _index(week: int | datetime, start: datetime) -> int:
+    """A week of ``_week_of`` as whole weeks since ``start``."""
+    if isinstance(week, datetime):
+        return round((week - start).total_seconds() / 604800)
+    return int(week)
 
 
 def status_chart(counts: StatusCounts) -> Chart:

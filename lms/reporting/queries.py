@@ -134,12 +134,16 @@ class StatusCounts:
 
 
 def status_counts(figures: Figures) -> StatusCounts:
-    statuses = Counter(e[3] for e in figures.enrolments)
+    return _counts(figures.enrolments, figures.at_risk)
+
+
+def _counts(enrolments: list[tuple[int, int, int, str]], at_risk: set[int]) -> StatusCounts:
+    statuses = Counter(e[3] for e in enrolments)
     return StatusCounts(
-        len({e[1] for e in figures.enrolments}),
-        len(figures.enrolments),
+        len({e[1] for e in enrolments}),
+        len(enrolments),
         statuses[EnrollmentStatus.ACTIVE.value],
-        sum(1 for e in figures.enrolments if e[0] in figures.at_risk),
+        len(at_risk.intersection(e[0] for e in enrolments)),
         statuses[EnrollmentStatus.COMPLETED.value],
     )
 
@@ -158,11 +162,13 @@ def by_department(scope: Scope, figures: Figures) -> list[GroupRow]:
     members: dict[int | None, set[int]] = defaultdict(set)
     for user_id, department_id in scope.departments.items():
         members[department_id].add(user_id)
+    parts: dict[int | None, list] = defaultdict(list)  # one pass over the enrolments
+    for e in figures.enrolments:
+        parts[scope.departments.get(e[1])].append(e)
     sharing = scope.sharing(DataKind.PROGRESS)
     rows = []
     for department_id, ids in members.items():
-        part = [e for e in figures.enrolments if e[1] in ids]
-        counts = status_counts(Figures(part, figures.by_id, figures.at_risk))
+        counts = _counts(parts.get(department_id, []), figures.at_risk)
         rows.append(GroupRow(department_id, len(ids), len(ids & sharing), counts))
     return rows
 
@@ -178,10 +184,13 @@ def by_programme(figures: Figures) -> list[GroupRow]:
     courses: dict[int, set[int]] = defaultdict(set)
     for programme_id, course_id in db.session.execute(stmt):
         courses[programme_id].add(course_id)
+    by_course: dict[int, list] = defaultdict(list)  # one pass over the enrolments
+    for e in figures.enrolments:
+        by_course[e[2]].append(e)
     rows = []
     for programme_id, ids in courses.items():
-        part = [e for e in figures.enrolments if e[2] in ids]
-        counts = status_counts(Figures(part, figures.by_id, figures.at_risk))
+        part = [e for course_id in sorted(ids) for e in by_course.get(course_id, [])]
+        counts = _counts(part, figures.at_risk)
         users = len({e[1] for e in part})
         rows.append(GroupRow(programme_id, users, users, counts))
     return rows

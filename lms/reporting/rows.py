@@ -63,16 +63,16 @@ def member_page(scope: Scope, figures: Figures) -> Page:
     """One page of rows, as the filters ask."""
     user_ids = listed_user_ids(scope, figures)
     f = scope.filters
-    ordered = _ordered_by_name(user_ids)
-    chosen = ordered[(f.page - 1) * f.per_page : f.page * f.per_page]
+    chosen = _ordered_by_name(user_ids, (f.page - 1) * f.per_page, f.per_page)
     return Page(member_rows(scope, figures, chosen), f.page, f.per_page, len(user_ids))
 
 
-def _ordered_by_name(user_ids: list[int]) -> list[int]:
+def _ordered_by_name(user_ids: list[int], offset: int, limit: int) -> list[int]:
+    """The ids of one page of ``user_ids`` ordered by name (the database pages)."""
     if not user_ids:
         return []
     stmt = select(User.id).where(_in_ids(User.id, user_ids)).order_by(User.name, User.id)
-    return list(db.session.scalars(stmt))
+    return list(db.session.scalars(stmt.offset(offset).limit(limit)))
 
 
 def _memberships(scope: Scope, user_ids: list[int]) -> list[Membership]:
