@@ -217,7 +217,7 @@ class IntArray(TypeDecorator):
 
     def bind_processor(self, dialect: Any) -> Any:
         def process(value: Iterable[int] | None) -> str | None:
-            return None if value is None else "{" + ",".join(str(int(i)) for i in value) + "}"
+            return None if value is None else "{" + ",".join(map(str, map(int, value))) + "}"
 
         return process
 
