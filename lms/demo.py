@@ -409,7 +409,8 @@ def load_starter_courses(folder: Path, echo: Callable[[str], Any] = print) -> in
         echo(f"  course {course.slug}: version {version.number}{' (new)' if is_new else ''}")
         created += int(is_new)
         if not course.cohorts:
-            start = date.today() - timedelta(days=7)
+            # Started 3 days ago: the first lab is open and not yet due (due on day 7, 23:59).
+            start = date.today() - timedelta(days=3)
             create_cohort(None, course, "2026-가을", start, start + timedelta(weeks=12), 60)
             created += 1
         entry = not course.prerequisites
