@@ -60,7 +60,9 @@ def main(argv: list[str]) -> int:
         fcntl.flock(lock, fcntl.LOCK_EX)
         with tempfile.TemporaryDirectory() as tmp:
             pot = str(Path(tmp) / "messages.pot")
-            _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-o", pot, "lms")
+            _pybabel(
+                "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-o", pot, "lms"
+            )
             _pybabel(
                 "update", "-i", pot, "-d", "lms/translations", "-l", "ko", "--no-fuzzy-matching"
             )
