@@ -34,9 +34,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, event, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 from tqdm import tqdm  # noqa: E402
+
+from bench.pg_bench_support import (  # noqa: E402
+    counted_statements,
+    pg_schema,
+    reset_sequences,
+    summary,
+)
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SLUG = "bench-shipyard"
@@ -179,16 +185,6 @@ class Filler:
         self.copy("lab_sessions", rows(), n)
 
 
-def reset_sequences(conn: Any, tables: list[str]) -> None:
-    for table in tables:
-        conn.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
-            )
-        )
-
-
 def measure(
     app: Any,
     path: str,
@@ -199,22 +195,12 @@ def measure(
     warm: int = 3,
 ) -> dict[str, Any]:
     """Time ``n`` GET requests of ``path`` after ``warm`` untimed ones."""
-    from lms.db import db
-
     client = app.test_client()
     if user_id is not None:
         with client.session_transaction() as session:
             session["_user_id"], session["_fresh"] = str(user_id), True
-    counter = [0]
-
-    def count(*_args: Any) -> None:
-        counter[0] += 1
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
     timings, cpu_times, statements, statuses, sizes = [], [], [], set(), []
-    try:
+    with counted_statements(app) as counter:
         for i in range(n + warm):
             counter[0] = 0
             started, cpu_started = time.perf_counter(), time.process_time()
@@ -227,15 +213,8 @@ def measure(
                 cpu_times.append((time.process_time() - cpu_started) * 1000)
                 statements.append(counter[0])
                 sizes.append(len(body))
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    timings.sort()
     return {
-        "median": statistics.median(timings),
-        "p95": timings[int(0.95 * (len(timings) - 1))],
-        "cpu": statistics.median(cpu_times),
-        "queries": (min(statements), max(statements)),
-        "status": sorted(statuses),
+        **summary(timings, cpu_times, statements, statuses),
         "kb": statistics.median(sizes) / 1024,
     }
 
@@ -260,23 +239,9 @@ def print_table(results: dict[str, dict[str, Any]], targets: dict[str, float]) -
 
 def main() -> int:
     args = parse_args()
-    base = make_url(args.url)
-    if base.get_backend_name() != "postgresql":
-        sys.exit("The benchmark needs PostgreSQL (LMS_BENCH_DATABASE_URL).")
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    if not args.reuse:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{args.schema}" CASCADE'))
-            conn.execute(text(f'CREATE SCHEMA "{args.schema}"'))
-    url = base.update_query_dict({"options": f"-csearch_path={args.schema}"})
-    try:
-        return run(args, url.render_as_string(hide_password=False))
-    finally:
-        if not (args.keep or args.reuse):
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{args.schema}" CASCADE'))
-            print(f"Dropped schema {args.schema}.")
-        admin.dispose()
+    fresh, drop = not args.reuse, not (args.keep or args.reuse)
+    with pg_schema(args.url, args.schema, create=fresh, drop=drop) as url:
+        return run(args, url)
 
 
 def run(args: argparse.Namespace, url: str) -> int:

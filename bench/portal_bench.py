@@ -20,7 +20,6 @@ import argparse
 import itertools
 import os
 import random
-import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -30,9 +29,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, event, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 from tqdm import tqdm  # noqa: E402
+
+from bench.pg_bench_support import (  # noqa: E402
+    counted_statements,
+    pg_schema,
+    reset_sequences,
+    summary,
+)
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TRACKS = ["ai_foundations", "smart_factory", "smart_mobility", "semiconductors", "smart_healthcare"]
@@ -179,19 +184,6 @@ class Filler:
         return len(plan), len(plan) * per_enrol
 
 
-def reset_sequences(conn: Any, tables: list[str]) -> None:
-    for table in tables:
-        conn.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
-            )
-        )
-
-
-# ---------------------------------------------------------------------------- measuring
-
-
 def measure(
     app: Any,
     path_for: Callable[[random.Random], tuple[int, str]],
@@ -199,23 +191,10 @@ def measure(
     headers_for: Callable[[int], dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Time ``n`` GET requests (after 10 warm-up ones); each picks a user and a path."""
-    from lms.db import db
-
     client = app.test_client()
     rng = random.Random(7)
-    statements: list[int] = []
-    counter = [0]
-
-    def count(*_args: Any) -> None:
-        counter[0] += 1
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    timings: list[float] = []
-    cpu_times: list[float] = []
-    statuses = set()
-    try:
+    timings, cpu_times, statements, statuses = [], [], [], set()
+    with counted_statements(app) as counter:
         for i in range(n + 10):
             user_id, path = path_for(rng)
             headers = headers_for(user_id) if headers_for else {}
@@ -232,16 +211,7 @@ def measure(
                 timings.append(elapsed)
                 cpu_times.append(cpu)
                 statements.append(counter[0])
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    timings.sort()
-    return {
-        "median": statistics.median(timings),
-        "cpu": statistics.median(cpu_times),
-        "p95": timings[int(0.95 * (len(timings) - 1))],
-        "queries": (min(statements), max(statements)),
-        "status": sorted(statuses),
-    }
+    return summary(timings, cpu_times, statements, statuses)
 
 
 def print_table(results: dict[str, dict[str, Any]]) -> None:
@@ -263,23 +233,8 @@ def print_table(results: dict[str, dict[str, Any]]) -> None:
 
 def main() -> int:
     args = parse_args()
-    base = make_url(args.url)
-    if base.get_backend_name() != "postgresql":
-        sys.exit("The benchmark needs PostgreSQL (LMS_BENCH_DATABASE_URL).")
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{args.schema}" CASCADE'))
-        conn.execute(text(f'CREATE SCHEMA "{args.schema}"'))
-    url = base.update_query_dict({"options": f"-csearch_path={args.schema}"})
-    url_text = url.render_as_string(hide_password=False)
-    try:
-        return run(args, url_text)
-    finally:
-        if not args.keep:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{args.schema}" CASCADE'))
-            print(f"Dropped schema {args.schema}.")
-        admin.dispose()
+    with pg_schema(args.url, args.schema, drop=not args.keep) as url:
+        return run(args, url)
 
 
 def run(args: argparse.Namespace, url: str) -> int:
