@@ -6,82 +6,30 @@ to English, filter the catalogue, enrol in a course. Screenshots at phone and de
 go to ``$LMS_SCREENSHOT_DIR`` (default: the test's tmp folder) for a human to look at.
 """
 
+# ruff: noqa: F811  (the fixtures imported from browser_support are parameters below)
+
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from tests.integration.browser_support import (  # noqa: F401  (fixtures)
+    DESKTOP,
+    PHONE,
+    browser,
+    served_demo_portal,
+    shots,
+)
+
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PHONE = {"width": 360, "height": 780}
-DESKTOP = {"width": 1280, "height": 900}
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is missing (apt install chromium)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 
 @pytest.fixture(scope="module")
 def portal_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of the portal served by werkzeug in a thread, with migrated demo data."""
-    import flask_migrate
-    from werkzeug.serving import make_server
-
-    from lms import create_app
-    from lms.db import db
-    from lms.demo import load_demo
-
-    folder = tmp_path_factory.mktemp("browser")
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'lms.sqlite3'}",
-            "SECRET_KEY": "browser-test-secret",
-            "LMS_SKIP_SCHEMA_CHECK": True,
-            "RATELIMIT_STORAGE_URI": "memory://",
-        }
-    )
-    with app.app_context():
-        flask_migrate.upgrade()
-        load_demo()
-        db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("LMS_SCREENSHOT_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    """Base URL of the portal served in a thread, with migrated demo data."""
+    with served_demo_portal(tmp_path_factory.mktemp("browser")) as (url, _app):
+        yield url
 
 
 def _page(browser, viewport, console_errors: list[str]):
