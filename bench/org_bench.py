@@ -266,6 +266,7 @@ def run(args: argparse.Namespace, url: str) -> int:
     with app.app_context():
         flask_migrate.upgrade()
         from lms.accounts.services import hash_password
+        from lms.catalog.deadlines import refresh_next_due, refresh_progress_weeks
 
         started = time.perf_counter()
         raw = db.engine.raw_connection()
@@ -276,6 +277,9 @@ def run(args: argparse.Namespace, url: str) -> int:
             raw.close()
         with db.engine.begin() as conn:
             reset_sequences(conn, [t for t in COLUMNS if "id" in COLUMNS[t].split()[:1]])
+            # COPY bypasses the ORM hook that keeps the facts derived from progress.
+            refresh_next_due(conn)
+            refresh_progress_weeks(conn)
         # VACUUM as autovacuum would after a bulk load: statistics, and the visibility map
         # that lets the overdue anti-join read the progress index alone.
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

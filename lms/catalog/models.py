@@ -214,6 +214,9 @@ class Enrollment(db.Model):
     enrolled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+    #: The earliest due date among the course's items not done yet (None: none left);
+    #: behind schedule means ``next_due_at < now``. Kept by ``lms.catalog.deadlines``.
+    next_due_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     course: Mapped[Course] = relationship()
@@ -266,3 +269,21 @@ class Progress(db.Model):
         Index("ix_progress_item_id", "item_id"),
         CheckConstraint("score IS NULL OR (score >= 0 AND score <= 100)", name="score_range"),
     )
+
+
+class ProgressWeek(db.Model):
+    """Items a learner completed in one calendar week (Monday, UTC), over all their
+    enrolments: the organisation dashboard's "items completed per week" reads these
+    instead of every progress row. Derived from ``progress``; kept by
+    ``lms.catalog.deadlines`` (never edited by hand)."""
+
+    __tablename__ = "progress_weeks"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    week: Mapped[date] = mapped_column(primary_key=True)
+    items: Mapped[int]
+
+
+from lms.catalog import deadlines as _deadlines  # noqa: E402,F401  (keeps the derived columns)

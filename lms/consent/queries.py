@@ -15,7 +15,7 @@ from lms.consent.models import (
     ConsentEvent,
     DataKind,
     OrgDataAccess,
-    OrgDataAccessSubject,
+    about_subject,
 )
 from lms.consent.services import consented_kinds
 from lms.db import db
@@ -75,8 +75,7 @@ def access_log(user: User, org_id: int | None = None, limit: int = 20) -> list[O
     first, with the organisation and the viewer loaded."""
     stmt = (
         select(OrgDataAccess)
-        .join(OrgDataAccessSubject, OrgDataAccessSubject.access_id == OrgDataAccess.id)
-        .where(OrgDataAccessSubject.user_id == user.id)
+        .where(about_subject(user.id, db.session.get_bind().dialect.name))
         .options(selectinload(OrgDataAccess.org), selectinload(OrgDataAccess.viewer))
         .order_by(OrgDataAccess.at.desc(), OrgDataAccess.id.desc())
         .limit(limit)

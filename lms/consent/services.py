@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, String, and_, bindparam, func, literal, or_, select, type_coerce
+from sqlalchemy import String, and_, or_, select, type_coerce
 
 from lms.accounts.models import User
 from lms.audit.services import record
@@ -22,7 +22,6 @@ from lms.consent.models import (
     ConsentVia,
     DataKind,
     OrgDataAccess,
-    OrgDataAccessSubject,
 )
 from lms.consent.texts import consent_text, kind_label
 from lms.db import db, utcnow
@@ -177,46 +176,30 @@ def record_access(
 ) -> None:
     """Log that ``viewer`` (None: an organisation token or the command line) saw ``kinds``
     of the data of users ``subject_ids`` of ``org`` through ``via`` ("page", "export",
-    "api"). ``kinds`` may be empty: membership facts only. Costs two INSERT statements
-    whatever the number of subjects; nothing is logged without subjects. Flushes, never
-    commits: the caller's commit stores it with the rest of the request."""
+    "api"). ``kinds`` may be empty: membership facts only. One INSERT whatever the number
+    of subjects (their ids are one array column); nothing is logged without subjects.
+    Flushes, never commits: the caller's commit stores it with the rest of the request."""
     via = AccessVia(via)
     ids = sorted({int(i) for i in subject_ids})
     if not ids:
         return
-    access = OrgDataAccess(
-        org_id=org.id,
-        viewer_id=getattr(viewer, "id", None),
-        kinds=sorted(DataKind(k).value for k in set(kinds)),
-        via=via,
-        subject_count=len(ids),
-        at=utcnow(),
+    db.session.add(
+        OrgDataAccess(
+            org_id=org.id,
+            viewer_id=getattr(viewer, "id", None),
+            kinds=sorted(DataKind(k).value for k in set(kinds)),
+            via=via,
+            subject_count=len(ids),
+            subject_ids=ids,
+            at=utcnow(),
+        )
     )
-    db.session.add(access)
     db.session.flush()
-    _insert_subjects(access.id, ids)
-
-
-def _insert_subjects(access_id: int, user_ids: list[int]) -> None:
-    table = OrgDataAccessSubject.__table__
-    if db.session.get_bind().dialect.name == "postgresql":
-        from lms.completion.progress import IntArray  # integer[] bound as text: faster
-
-        # One statement with one array parameter: about half the time of an executemany.
-        ids = bindparam("user_ids", user_ids, type_=IntArray())
-        rows = select(literal(access_id, Integer), func.unnest(ids))
-        db.session.execute(table.insert().from_select(["access_id", "user_id"], rows))
-    else:
-        rows = [{"access_id": access_id, "user_id": user_id} for user_id in user_ids]
-        db.session.execute(table.insert(), rows)
 
 
 def prune_access_log(before: datetime) -> int:
-    """Delete the access log entries older than ``before`` (an aware datetime) with their
-    subjects, in two statements; returns how many entries went. Flushes, never commits."""
-    old = select(OrgDataAccess.id).where(OrgDataAccess.at < before)
-    subjects = OrgDataAccessSubject.__table__
-    db.session.execute(subjects.delete().where(subjects.c.access_id.in_(old)))
+    """Delete the access log entries older than ``before`` (an aware datetime), one
+    statement; returns how many entries went. Flushes, never commits."""
     accesses = OrgDataAccess.__table__
     result = db.session.execute(accesses.delete().where(accesses.c.at < before))
     return result.rowcount or 0

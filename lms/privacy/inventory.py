@@ -23,9 +23,6 @@ from lms.db import db
 from lms.privacy.plain import is_secret_column, plain
 
 SUBJECT_COLUMNS = frozenset({"user_id", "recipient_id", "subject_id"})
-#: Rows these subject tables point to that also belong in the person's copy: which
-#: organisation viewed their data, when, and what (the access log).
-PARENTS = {"org_data_access_subjects": ("access_id", "org_data_accesses")}
 MAX_CHILD_DEPTH = 3
 
 
@@ -81,11 +78,11 @@ def personal_data(user: User) -> dict[str, list[dict[str, Any]]]:
         rows = _rows(table, column == user.id)
         data.setdefault(table.name, []).extend(rows)
         _add_children(data, table, rows, depth=1)
-        _add_parents(data, table.name, rows)
     for table, column in email_tables():
         rows = _rows(table, column == user.email)
         if rows:
             data.setdefault(table.name, []).extend(r for r in rows if r not in data[table.name])
+    data["org_data_accesses"] = _accesses_about(user)
     data["audit_events"] = _rows(AuditEvent.__table__, about_user(user))
     return {name: rows for name, rows in data.items() if rows}
 
@@ -102,13 +99,15 @@ def _add_children(data: dict, parent: Table, rows: list[dict], depth: int) -> No
         _add_children(data, child, new, depth + 1)
 
 
-def _add_parents(data: dict, table_name: str, rows: list[dict]) -> None:
-    if table_name not in PARENTS or not rows:
-        return
-    column, parent_name = PARENTS[table_name]
-    parent = db.metadata.tables.get(parent_name)
-    if parent is not None:
-        data[parent_name] = _rows(parent, parent.c.id.in_({r[column] for r in rows}))
+def _accesses_about(user: User) -> list[dict[str, Any]]:
+    """The access log entries that showed ``user``'s data (which organisation, when, what),
+    without the other members seen in the same view."""
+    from lms.consent.models import OrgDataAccess, about_subject
+
+    table = OrgDataAccess.__table__
+    condition = about_subject(user.id, db.session.get_bind().dialect.name)
+    rows = _rows(table, condition)
+    return [{k: v for k, v in row.items() if k != "subject_ids"} for row in rows]
 
 
 def about_user(user: User) -> Any:

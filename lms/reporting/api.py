@@ -39,8 +39,7 @@ def org_members(slug: str) -> Any:
     """Current members (membership facts) with the figures each shares."""
     org = _org(slug)
     scope = queries.build_scope(org, ReportFilter.parse(request.args, org))
-    figures = queries.enrolment_figures(scope)
-    page = rows.member_page(scope, figures)
+    page = rows.member_page(scope)
     log_view(current_api_user(), scope, [r.user.id for r in page], "api")
     items = [_member_json(r) for r in page]
     db.session.commit()

@@ -1,25 +1,32 @@
 """What an organisation may see of its current members, computed set-based.
 
 ``build_scope`` reads who is a member (in the department filtered on) and what each shares
-(``lms.consent.services.consented_kinds``, never cached: a withdrawal counts at once);
-``enrolment_figures`` reads the enrolments of members who share their progress and which
-are at risk (``lms.reporting.risk``); ``Figures.ensure`` computes the figures
-(``lms.completion.progress.progress_for``) of only the enrolments a page shows. Every
-aggregate only includes members who consented to the kind of data it is made of. A fixed
+(``lms.consent.services.consented_kinds``, never cached: a withdrawal counts at once). The
+enrolments in scope are those of members who share their progress, in the filtered courses
+and status; *at risk* is ``lms.completion.progress``'s definition, read without computing
+every enrolment's figures: behind schedule is ``enrollments.next_due_at < now`` (kept by
+``lms.catalog.deadlines``), failing labs is ``progress_for`` on the few graded enrolments of
+members who also share their scores (``lms.reporting.risk``).
+
+The dashboard's aggregates are grouped by the database (``overview``: one row per member
+with enrolments, one per programme); only the enrolments a page lists reach Python
+(``enrolment_figures(scope, user_ids)``), and ``Figures.ensure`` computes their figures. Every
+aggregate includes only members who consented to the kind of data it is made of. A fixed
 number of SQL statements whatever the size of the organisation; no access checks here.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import String, or_, select, type_coerce
+from sqlalchemy import String, and_, case, func, or_, select, type_coerce
 
 from lms.catalog.models import Enrollment, EnrollmentStatus, ProgrammeCourse
-from lms.completion.progress import EnrollmentFigures, _in_ids, progress_for
+from lms.completion.progress import EnrollmentFigures, in_ids, progress_for
 from lms.consent.models import DataKind
 from lms.consent.services import consented_kinds
 from lms.db import db, utcnow
@@ -29,6 +36,8 @@ from lms.reporting import risk
 from lms.reporting.filters import ReportFilter
 
 REPORTED_KINDS = (DataKind.PROGRESS, DataKind.SCORES, DataKind.SKILLS)
+ACTIVE, COMPLETED = EnrollmentStatus.ACTIVE.value, EnrollmentStatus.COMPLETED.value
+_E = Enrollment.__table__
 
 
 @dataclass
@@ -39,9 +48,22 @@ class Scope:
     filters: ReportFilter
     departments: dict[int, int | None]  # user id -> department id
     shared: dict[int, frozenset[DataKind]]
+    now: datetime = field(default_factory=utcnow)
+    _sharing: dict[DataKind, set[int]] = field(default_factory=dict, repr=False)
+    _failing: set[int] | None = field(default=None, repr=False)
 
     def sharing(self, kind: DataKind) -> set[int]:
-        return {uid for uid, kinds in self.shared.items() if kind in kinds}
+        if kind not in self._sharing:
+            self._sharing[kind] = {uid for uid, kinds in self.shared.items() if kind in kinds}
+        return self._sharing[kind]
+
+    def failing(self) -> set[int]:
+        """Active enrolments in scope failing a lab, of members sharing progress and scores
+        (computed once per scope)."""
+        if self._failing is None:
+            both = self.sharing(DataKind.PROGRESS) & self.sharing(DataKind.SCORES)
+            self._failing = risk.failing_ids(sorted(both), self.filters.course_ids())
+        return self._failing
 
     def kinds_of(self, user_id: int) -> frozenset[DataKind]:
         return self.shared.get(user_id, frozenset())
@@ -90,31 +112,69 @@ def _current(org: Organisation, department_id: int | None, today: date | None): 
     return stmt
 
 
-def enrolment_figures(scope: Scope) -> Figures:
-    """The enrolments (course/programme/status filters applied) of members sharing their
-    progress, and which are at risk (``lms.reporting.risk``: behind schedule, or failing
-    labs for members who also share their scores). Figures are computed later, only for
-    the enrolments shown (``Figures.ensure``)."""
+def _at_risk(scope: Scope) -> Any:
+    """SQL: the enrolment is at risk (active, and behind schedule or failing a lab)."""
+    behind = and_(_E.c.next_due_at.is_not(None), _E.c.next_due_at < scope.now)
+    failing = sorted(scope.failing())
+    reason = or_(behind, in_ids(_E.c.id, failing)) if failing else behind
+    return and_(_E.c.status == ACTIVE, reason)
+
+
+def _in_scope(scope: Scope) -> list[Any] | None:
+    """SQL conditions selecting the enrolments in scope (None: there are none)."""
     sharing = sorted(scope.sharing(DataKind.PROGRESS))
     if not sharing:
-        return Figures([], {})
-    # The status as plain text: the Enum column type's per-row conversion costs ~5x the query.
-    status_text = type_coerce(Enrollment.status, String)
-    stmt = select(Enrollment.id, Enrollment.user_id, Enrollment.course_id, status_text)
-    stmt = stmt.where(_in_ids(Enrollment.user_id, sharing)).order_by(Enrollment.id)
+        return None
+    conditions = [in_ids(_E.c.user_id, sharing)]
     allowed = scope.filters.course_ids()
     if allowed is not None:
-        stmt = stmt.where(_in_ids(Enrollment.course_id, sorted(allowed)))
-    rows = list(map(tuple, db.session.execute(stmt)))
-    active = [r for r in rows if risk.is_active(r[3])]
-    scores = scope.sharing(DataKind.SCORES)
-    at_risk = risk.at_risk_ids([r[0] for r in active], [r[0] for r in active if r[1] in scores])
+        conditions.append(in_ids(_E.c.course_id, sorted(allowed)))
     status = scope.filters.status
     if status == "at_risk":
-        rows = [r for r in rows if r[0] in at_risk]
+        conditions.append(_at_risk(scope))
     elif status is not None:
-        rows = [r for r in rows if r[3] == status]
+        conditions.append(_E.c.status == status)
+    return conditions
+
+
+def _flag(condition: Any) -> Any:
+    return case((condition, 1), else_=0)
+
+
+def enrolment_figures(scope: Scope, user_ids: Collection[int] | None = None) -> Figures:
+    """The enrolments in scope (of ``user_ids`` only, when given), ordered by id, and which
+    are at risk. Figures are computed later, only for the enrolments shown
+    (``Figures.ensure``). One statement (plus ``Scope.failing``'s, once)."""
+    conditions = _in_scope(scope)
+    if conditions is None or (user_ids is not None and not user_ids):
+        return Figures([], {})
+    # The status as plain text: the Enum column type's per-row conversion costs ~5x the query.
+    status_text = type_coerce(_E.c.status, String)
+    stmt = select(_E.c.id, _E.c.user_id, _E.c.course_id, status_text, _flag(_at_risk(scope)))
+    stmt = stmt.where(*conditions).order_by(_E.c.id)
+    if user_ids is not None:
+        stmt = stmt.where(in_ids(_E.c.user_id, sorted(user_ids)))
+    rows, at_risk = [], set()
+    for eid, uid, cid, status, flagged in db.session.connection().execute(stmt):
+        rows.append((eid, uid, cid, status))
+        if flagged:
+            at_risk.add(eid)
     return Figures(rows, {}, at_risk)
+
+
+def enrolled_user_ids(scope: Scope) -> list[int]:
+    """Members with an enrolment in scope (one statement)."""
+    conditions = _in_scope(scope)
+    if conditions is None:
+        return []
+    stmt = select(_E.c.user_id).where(*conditions).distinct()
+    return [row[0] for row in _execute(stmt)]
+
+
+def in_scope_ids(scope: Scope) -> Any:
+    """SELECT of the ids of the enrolments in scope (for a subquery), or None."""
+    conditions = _in_scope(scope)
+    return None if conditions is None else select(_E.c.id).where(*conditions)
 
 
 def risk_reasons(figures: EnrollmentFigures, kinds: frozenset[DataKind]) -> tuple[str, ...]:
@@ -133,21 +193,6 @@ class StatusCounts:
     completed: int
 
 
-def status_counts(figures: Figures) -> StatusCounts:
-    return _counts(figures.enrolments, figures.at_risk)
-
-
-def _counts(enrolments: list[tuple[int, int, int, str]], at_risk: set[int]) -> StatusCounts:
-    statuses = Counter(e[3] for e in enrolments)
-    return StatusCounts(
-        len({e[1] for e in enrolments}),
-        len(enrolments),
-        statuses[EnrollmentStatus.ACTIVE.value],
-        len(at_risk.intersection(e[0] for e in enrolments)),
-        statuses[EnrollmentStatus.COMPLETED.value],
-    )
-
-
 @dataclass(frozen=True)
 class GroupRow:
     """One department or programme: members, how many share progress, enrolment counts."""
@@ -158,42 +203,61 @@ class GroupRow:
     counts: StatusCounts
 
 
-def by_department(scope: Scope, figures: Figures) -> list[GroupRow]:
-    members: dict[int | None, set[int]] = defaultdict(set)
-    for user_id, department_id in scope.departments.items():
-        members[department_id].add(user_id)
-    parts: dict[int | None, list] = defaultdict(list)  # one pass over the enrolments
-    for e in figures.enrolments:
-        parts[scope.departments.get(e[1])].append(e)
+@dataclass(frozen=True)
+class Overview:
+    """The dashboard's aggregates over the enrolments in scope."""
+
+    counts: StatusCounts
+    departments: list[GroupRow]
+    programmes: list[GroupRow]
+    #: members with an enrolment in scope, by id
+    enrolled_users: list[int]
+
+
+def overview(scope: Scope) -> Overview:
+    """Counts overall, per department and per programme, grouped by the database: one row
+    per member with enrolments in scope and one per programme (two statements)."""
+    conditions = _in_scope(scope)
+    per_user: dict[int, tuple[int, int, int, int]] = {}
+    programmes: list[GroupRow] = []
+    if conditions is not None:
+        figures = (
+            func.count(),
+            func.sum(_flag(_E.c.status == ACTIVE)),
+            func.sum(_flag(_at_risk(scope))),
+            func.sum(_flag(_E.c.status == COMPLETED)),
+        )
+        stmt = select(_E.c.user_id, *figures).where(*conditions).group_by(_E.c.user_id)
+        per_user = {row[0]: tuple(map(int, row[1:])) for row in _execute(stmt)}
+        pc = ProgrammeCourse.__table__
+        stmt = (
+            select(pc.c.programme_id, *figures, func.count(_E.c.user_id.distinct()))
+            .select_from(_E.join(pc, pc.c.course_id == _E.c.course_id))
+            .where(*conditions)
+            .group_by(pc.c.programme_id)
+        )
+        for programme_id, n, active, at_risk, completed, users in _execute(stmt):
+            counts = StatusCounts(users, n, int(active), int(at_risk), int(completed))
+            programmes.append(GroupRow(programme_id, users, users, counts))
+    totals: dict[int | None, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0])
     sharing = scope.sharing(DataKind.PROGRESS)
-    rows = []
-    for department_id, ids in members.items():
-        counts = _counts(parts.get(department_id, []), figures.at_risk)
-        rows.append(GroupRow(department_id, len(ids), len(ids & sharing), counts))
-    return rows
+    for user_id, department_id in scope.departments.items():
+        t = totals[department_id]  # members, sharing, with enrolments, n, active, risk, done
+        t[0] += 1
+        if user_id in sharing:
+            t[1] += 1
+        mine = per_user.get(user_id)
+        if mine is not None:
+            t[2] += 1
+            for i in range(4):
+                t[3 + i] += mine[i]
+    departments = [GroupRow(key, t[0], t[1], StatusCounts(*t[2:])) for key, t in totals.items()]
+    overall = StatusCounts(len(per_user), *(sum(v[i] for v in per_user.values()) for i in range(4)))
+    return Overview(overall, departments, programmes, sorted(per_user))
 
 
-def by_programme(figures: Figures) -> list[GroupRow]:
-    """Per programme with in-scope enrolments in its courses (one statement)."""
-    course_ids = sorted({e[2] for e in figures.enrolments})
-    if not course_ids:
-        return []
-    stmt = select(ProgrammeCourse.programme_id, ProgrammeCourse.course_id).where(
-        _in_ids(ProgrammeCourse.course_id, course_ids)
-    )
-    courses: dict[int, set[int]] = defaultdict(set)
-    for programme_id, course_id in db.session.execute(stmt):
-        courses[programme_id].add(course_id)
-    by_course: dict[int, list] = defaultdict(list)  # one pass over the enrolments
-    for e in figures.enrolments:
-        by_course[e[2]].append(e)
-    rows = []
-    for programme_id, ids in courses.items():
-        part = [e for course_id in sorted(ids) for e in by_course.get(course_id, [])]
-        counts = _counts(part, figures.at_risk)
-        users = len({e[1] for e in part})
-        rows.append(GroupRow(programme_id, users, users, counts))
-    return rows
+def _execute(stmt: Any) -> list[Any]:
+    return db.session.connection().execute(stmt).all()
 
 
 def gpu_hours(org: Organisation, user_ids: set[int]) -> dict[int, float]:
@@ -206,7 +270,7 @@ def gpu_hours(org: Organisation, user_ids: set[int]) -> dict[int, float]:
     ).where(
         LabSession.org_id == org.id,
         LabSession.gpu_share > 0,
-        _in_ids(LabSession.user_id, sorted(user_ids)),
+        in_ids(LabSession.user_id, sorted(user_ids)),
     )
     now, hours = utcnow(), defaultdict(float)
     for user_id, started, stopped, share in db.session.execute(stmt):

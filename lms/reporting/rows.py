@@ -3,6 +3,7 @@ shares (progress, scores, skills). Used by the dashboard table, the export and t
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from lms.accounts.models import User
 from lms.catalog.models import EnrollmentStatus
 from lms.catalog.queries import Page
-from lms.completion.progress import _in_ids
+from lms.completion.progress import in_ids
 from lms.consent.models import DataKind
 from lms.db import db
 from lms.orgs.models import Membership
@@ -41,11 +42,14 @@ class MemberRow:
         return self.membership.user
 
 
-def listed_user_ids(scope: Scope, figures: Figures) -> list[int]:
+def listed_user_ids(scope: Scope, enrolled_users: Collection[int] | None = None) -> list[int]:
     """Members the table lists: all in scope, or those with an enrolment matching the
-    course/programme/status filters (who necessarily share their progress)."""
+    course/programme/status filters (who necessarily share their progress);
+    ``enrolled_users`` are the latter when the caller knows them already."""
     if scope.filters.narrows_enrolments:
-        return sorted({e[1] for e in figures.enrolments})
+        if enrolled_users is None:
+            enrolled_users = queries.enrolled_user_ids(scope)
+        return sorted(enrolled_users)
     return sorted(scope.departments)
 
 
@@ -59,11 +63,12 @@ def member_rows(scope: Scope, figures: Figures, user_ids: list[int]) -> list[Mem
     return [_row(m, scope, figures, hours, skills) for m in memberships]
 
 
-def member_page(scope: Scope, figures: Figures) -> Page:
-    """One page of rows, as the filters ask."""
-    user_ids = listed_user_ids(scope, figures)
+def member_page(scope: Scope, enrolled_users: Collection[int] | None = None) -> Page:
+    """One page of rows, as the filters ask (the figures of that page's enrolments only)."""
+    user_ids = listed_user_ids(scope, enrolled_users)
     f = scope.filters
     chosen = _ordered_by_name(user_ids, (f.page - 1) * f.per_page, f.per_page)
+    figures = queries.enrolment_figures(scope, chosen)
     return Page(member_rows(scope, figures, chosen), f.page, f.per_page, len(user_ids))
 
 
@@ -71,7 +76,7 @@ def _ordered_by_name(user_ids: list[int], offset: int, limit: int) -> list[int]:
     """The ids of one page of ``user_ids`` ordered by name (the database pages)."""
     if not user_ids:
         return []
-    stmt = select(User.id).where(_in_ids(User.id, user_ids)).order_by(User.name, User.id)
+    stmt = select(User.id).where(in_ids(User.id, user_ids)).order_by(User.name, User.id)
     return list(db.session.scalars(stmt.offset(offset).limit(limit)))
 
 
@@ -82,7 +87,7 @@ def _memberships(scope: Scope, user_ids: list[int]) -> list[Membership]:
     stmt = (
         select(Membership)
         .join(User, User.id == Membership.user_id)
-        .where(Membership.org_id == scope.org.id, _in_ids(Membership.user_id, sorted(today_ids)))
+        .where(Membership.org_id == scope.org.id, in_ids(Membership.user_id, sorted(today_ids)))
         .where(Membership.started_on <= today)
         .where(Membership.ended_on.is_(None) | (Membership.ended_on >= today))
         .options(joinedload(Membership.user), joinedload(Membership.department))

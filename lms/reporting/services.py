@@ -52,8 +52,7 @@ def dashboard(actor: User, org: Organisation, filters: ReportFilter, locale: str
     """The dashboard of ``org`` for ``actor`` (a manager); logs the view ("page")."""
     require_reporter(actor, org)
     scope = queries.build_scope(org, filters)
-    figures = queries.enrolment_figures(scope)
-    counts = queries.status_counts(figures)
+    overview = queries.overview(scope)
     progress_ids = scope.sharing(DataKind.PROGRESS)
     gained = queries.skills_gained(scope.sharing(DataKind.SKILLS))
     hours = queries.gpu_hours(org, progress_ids)
@@ -61,14 +60,14 @@ def dashboard(actor: User, org: Organisation, filters: ReportFilter, locale: str
         scope,
         len(scope.departments),
         {k.value: len(scope.sharing(k)) for k in queries.REPORTED_KINDS},
-        counts,
-        queries.by_department(scope, figures),
-        queries.by_programme(figures),
-        charts.weekly_progress(figures),
-        charts.status_chart(counts),
+        overview.counts,
+        overview.departments,
+        overview.programmes,
+        charts.weekly_progress(scope),
+        charts.status_chart(overview.counts),
         charts.skills_chart(gained, locale),
         round(sum(hours.values()), 1),
-        rows.member_page(scope, figures),
+        rows.member_page(scope, overview.enrolled_users),
     )
     log_view(actor, scope, scope.departments.keys(), "page")
     return board
@@ -79,7 +78,7 @@ def export_rows(actor: User, org: Organisation, filters: ReportFilter) -> list[r
     require_reporter(actor, org)
     scope = queries.build_scope(org, filters)
     figures = queries.enrolment_figures(scope)
-    user_ids = rows.listed_user_ids(scope, figures)
+    user_ids = rows.listed_user_ids(scope, {e[1] for e in figures.enrolments})
     found = rows.member_rows(scope, figures, user_ids)
     log_view(actor, scope, user_ids, "export")
     return found

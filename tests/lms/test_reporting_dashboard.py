@@ -9,7 +9,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from lms.consent.models import DataKind, OrgDataAccess, OrgDataAccessSubject
+from lms.consent.models import DataKind, OrgDataAccess
 from lms.db import db
 from tests.lms.reporting_support import build_world, share
 
@@ -109,12 +109,11 @@ def test_a_view_is_logged_with_exactly_the_kinds_each_member_shares(client, logi
     _page(client, world)
     logged = {}
     rows = db.session.execute(
-        select(OrgDataAccessSubject.user_id, OrgDataAccess.kinds, OrgDataAccess.via).join(
-            OrgDataAccess, OrgDataAccess.id == OrgDataAccessSubject.access_id
-        )
+        select(OrgDataAccess.subject_ids, OrgDataAccess.kinds, OrgDataAccess.via)
     )
-    for user_id, kinds, via in rows:
-        logged[user_id] = (sorted(kinds), str(via))
+    for subject_ids, kinds, via in rows:
+        for user_id in subject_ids:
+            logged[user_id] = (sorted(kinds), str(via))
     assert logged[world.open_.id] == (["progress", "scores", "skills"], "page")
     assert logged[world.progress.id] == (["progress"], "page")
     assert logged[world.private.id] == ([], "page")
