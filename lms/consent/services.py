@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, and_, or_, select, type_coerce
+from sqlalchemy import String, and_, case, func, or_, select, type_coerce
 
 from lms.accounts.models import User
 from lms.audit.services import record
@@ -44,17 +44,29 @@ _MAX_IN_IDS = 2000
 
 
 def _effective_consents(today: date):  # -> Select
-    """Granted consents that count today: decided during a membership that is current (an
-    earlier membership's consent never revives)."""
+    """Per user, the kinds granted in consents that count today (decided during a
+    membership that is current: an earlier membership's consent never revives), as a bit
+    mask (``_BITS``): one row per user, no Enum conversion per row."""
     m = Membership
     current = and_(
         m.id == Consent.membership_id,
         m.started_on <= today,
         or_(m.ended_on.is_(None), m.ended_on >= today),
     )
-    # The kind as plain text: the Enum type's per-row conversion costs more than the query.
     kind = type_coerce(Consent.kind, String)
-    return select(Consent.user_id, kind).join(m, current).where(Consent.granted.is_(True))
+    mask = func.sum(case(*((kind == k.value, bit) for k, bit in _BITS.items()), else_=0))
+    return (
+        select(Consent.user_id, mask)
+        .join(m, current)
+        .where(Consent.granted.is_(True))
+        .group_by(Consent.user_id)
+    )
+
+
+_BITS = {kind: 1 << i for i, kind in enumerate(DataKind)}
+_SETS = [
+    frozenset(k for k, bit in _BITS.items() if mask & bit) for mask in range(1 << len(DataKind))
+]
 
 
 def consented_kinds(
@@ -72,12 +84,12 @@ def consented_kinds(
             return {}
         if len(wanted) <= _MAX_IN_IDS:
             stmt = stmt.where(Consent.user_id.in_(wanted))
-    shared: dict[int, set[DataKind]] = {}
-    kinds = {k.value: k for k in DataKind}
-    for user_id, kind in db.session.execute(stmt).tuples():
-        if wanted is None or user_id in wanted:
-            shared.setdefault(user_id, set()).add(kinds[kind])
-    return {user_id: frozenset(kinds) for user_id, kinds in shared.items()}
+    rows = db.session.connection().execute(stmt)
+    return {
+        user_id: _SETS[int(mask)]
+        for user_id, mask in rows
+        if mask and (wanted is None or user_id in wanted)
+    }
 
 
 def parse_kinds(raw: Mapping[str, object]) -> dict[DataKind, bool]:
