@@ -84,6 +84,22 @@ def test_the_zip_holds_consents_access_log_and_audit_entries(client, login, hist
         assert "data/org_data_accesses.json" in names
 
 
+def test_access_log_entries_in_the_zip_do_not_name_the_other_members_seen(
+    client, login, history, make_user
+):
+    from lms.consent.services import record_access
+
+    learner, company, _submission = history()
+    others = [make_user() for _ in range(3)]
+    record_access(None, company, [learner.id, *(o.id for o in others)], [], "export")
+    record_access(None, company, [o.id for o in others], [], "page")  # not about the learner
+    db.session.commit()
+    _item, archive = _export_zip(client, login, learner)
+    (entry,) = json.loads(archive.read("data/org_data_accesses.json"))
+    assert entry["via"] == "export" and entry["subject_count"] == 4
+    assert "subject_ids" not in entry
+
+
 def test_only_the_person_can_download_not_even_an_admin(client, login, history, make_user):
     learner, _company, _submission = history()
     item, _archive = _export_zip(client, login, learner)
