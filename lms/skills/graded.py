@@ -5,20 +5,19 @@ out (``lms.skills.evidence`` applies the rules)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import case, func, literal, select
 
-from lms.catalog.models import Enrollment, EnrollmentStatus
+from lms.catalog.models import Course, Enrollment, EnrollmentStatus
+from lms.completion.progress import in_ids
 from lms.db import db
 from lms.grading.models import GradingJob, GradingResult, JobStatus, ResultPart, Submission
-from lms.grading.policy import counted_score
 from lms.publishing.models import Assignment, CourseVersion
-from lms.skills.models import SkillMapping
+from lms.skills.models import CompetencyUnit, SkillMapping
 
 #: User ids per query (SQLite allows 32,766 bound parameters).
 CHUNK = 5000
@@ -62,31 +61,54 @@ class MapRow:
 
 
 def load_mappings(course_ids: Collection[int] | None) -> list[MapRow]:
-    query = select(SkillMapping).options(
-        joinedload(SkillMapping.unit), joinedload(SkillMapping.course)
+    query = (
+        select(
+            SkillMapping.id,
+            CompetencyUnit.id,
+            CompetencyUnit.code,
+            CompetencyUnit.name_ko,
+            CompetencyUnit.name_en,
+            CompetencyUnit.track,
+            CompetencyUnit.level,
+            SkillMapping.course_id,
+            Course.slug,
+            SkillMapping.assignment_name,
+            SkillMapping.cell_id,
+            SkillMapping.weight,
+        )
+        .join(CompetencyUnit, CompetencyUnit.id == SkillMapping.unit_id)
+        .join(Course, Course.id == SkillMapping.course_id)
+        .order_by(SkillMapping.id)
     )
     if course_ids is not None:
         query = query.where(SkillMapping.course_id.in_(list(course_ids)))
     units: dict[int, UnitInfo] = {}
     out = []
-    for m in db.session.scalars(query.order_by(SkillMapping.id)).unique():
-        u = m.unit
-        unit = units.setdefault(
-            u.id, UnitInfo(u.id, u.code, u.name_ko, u.name_en, str(u.track), u.level)
-        )
-        out.append(
-            MapRow(
-                m.id,
-                unit,
-                m.course_id,
-                m.course.slug,
-                m.assignment_name,
-                m.cell_id,
-                m.weight,
-                m.target,
-            )
-        )
+    for mid, uid, code, ko, en, track, level, course_id, slug, name, cell, weight in plain_rows(
+        query
+    ):
+        unit = units.setdefault(uid, UnitInfo(uid, code, ko, en, str(track), level))
+        target = "course" if not name else "cell" if cell else "assignment"
+        out.append(MapRow(mid, unit, course_id, slug, name, cell, weight, target))
     return out
+
+
+def load_units(unit_ids: Collection[int]) -> dict[int, UnitInfo]:
+    """``unit id -> UnitInfo`` of ``unit_ids`` (one statement)."""
+    if not unit_ids:
+        return {}
+    query = select(
+        CompetencyUnit.id,
+        CompetencyUnit.code,
+        CompetencyUnit.name_ko,
+        CompetencyUnit.name_en,
+        CompetencyUnit.track,
+        CompetencyUnit.level,
+    ).where(CompetencyUnit.id.in_(sorted(unit_ids)))
+    return {
+        uid: UnitInfo(uid, code, ko, en, str(track), level)
+        for uid, code, ko, en, track, level in plain_rows(query)
+    }
 
 
 def chunks(ids: list[int]) -> Iterable[list[int]]:
@@ -94,15 +116,30 @@ def chunks(ids: list[int]) -> Iterable[list[int]]:
         yield ids[start : start + CHUNK]
 
 
-def counts_policy(course_ids: set[int]) -> dict[tuple[int, str], str]:
-    """``(course_id, assignment name) -> "last" | "best"`` from each course's current version."""
+def mapped(course_ids: Collection[int] | None = None) -> Any:
+    """The mappings as a CTE of plain columns (``id unit_id course_id assignment_name cell_id
+    weight``), limited to ``course_ids`` when given."""
+    query = select(
+        SkillMapping.id,
+        SkillMapping.unit_id,
+        SkillMapping.course_id,
+        SkillMapping.assignment_name,
+        SkillMapping.cell_id,
+        SkillMapping.weight,
+    )
+    if course_ids is not None:
+        query = query.where(SkillMapping.course_id.in_(list(course_ids)))
+    return query.cte("mapped")
+
+
+def _policy() -> Any:
+    """``course_id name counts`` of each course's current (highest numbered) version."""
     latest = (
         select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
-        .where(CourseVersion.course_id.in_(course_ids))
         .group_by(CourseVersion.course_id)
         .subquery()
     )
-    rows = db.session.execute(
+    return (
         select(Assignment.course_id, Assignment.name, Assignment.counts)
         .join(CourseVersion, Assignment.course_version_id == CourseVersion.id)
         .join(
@@ -110,63 +147,110 @@ def counts_policy(course_ids: set[int]) -> dict[tuple[int, str], str]:
             (latest.c.course_id == CourseVersion.course_id)
             & (latest.c.number == CourseVersion.number),
         )
+        .cte("policy")
     )
-    return {(course_id, name): counts for course_id, name, counts in rows}
+
+
+def counted(user_ids: list[int], maps: Any) -> Any:
+    """The counted attempt of each (user, course, assignment) of ``user_ids`` that one of
+    ``maps`` (a ``mapped()`` CTE) names, as a CTE: ``user_id course_id assignment_name
+    submission_id result_id earned possible at``.
+
+    Set-based form of the gradebook's rule: of each attempt its latest graded result (a
+    regrade's), then by the current version's ``counts`` the last attempt, or the best
+    score with the latest attempt on a tie (``lms.grading.policy.counted_score``); "last"
+    when the current version lacks the assignment."""
+    newest = func.row_number().over(partition_by=Submission.id, order_by=GradingJob.id.desc())
+    is_mapped = (
+        select(maps.c.id)
+        .where(
+            maps.c.course_id == Submission.course_id,
+            maps.c.assignment_name == Submission.assignment_name,
+        )
+        .exists()
+    )
+    graded = (
+        select(
+            Submission.user_id,
+            Submission.course_id,
+            Submission.assignment_name,
+            Submission.attempt,
+            Submission.id.label("submission_id"),
+            GradingResult.id.label("result_id"),
+            GradingResult.score,
+            GradingResult.earned,
+            GradingResult.possible,
+            GradingResult.recorded_at.label("at"),
+            newest.label("newest"),
+        )
+        .join(GradingJob, GradingJob.submission_id == Submission.id)
+        .join(GradingResult, GradingResult.job_id == GradingJob.id)
+        .where(
+            in_ids(Submission.user_id, user_ids),
+            GradingJob.status == JobStatus.GRADED,
+            GradingResult.score.is_not(None),
+            is_mapped,
+        )
+        .cte("graded")
+    )
+    policy = _policy()
+    best_first = case((policy.c.counts == "best", graded.c.score), else_=literal(0.0))
+    pick = func.row_number().over(
+        partition_by=(graded.c.user_id, graded.c.course_id, graded.c.assignment_name),
+        order_by=(best_first.desc(), graded.c.attempt.desc()),
+    )
+    ranked = (
+        select(
+            *(graded.c[name] for name in _COUNTED_COLUMNS),
+            pick.label("pick"),
+        )
+        .select_from(
+            graded.outerjoin(
+                policy,
+                (policy.c.course_id == graded.c.course_id)
+                & (policy.c.name == graded.c.assignment_name),
+            )
+        )
+        .where(graded.c.newest == 1)
+        .cte("ranked")
+    )
+    return (
+        select(*(ranked.c[name] for name in _COUNTED_COLUMNS))
+        .where(ranked.c.pick == 1)
+        .cte("counted")
+    )
+
+
+_COUNTED_COLUMNS = (
+    "user_id",
+    "course_id",
+    "assignment_name",
+    "submission_id",
+    "result_id",
+    "earned",
+    "possible",
+    "at",
+)
 
 
 def counted_attempts(
-    user_ids: list[int], mappings: list[MapRow]
+    user_ids: list[int], mappings: list[MapRow], course_ids: Collection[int] | None = None
 ) -> dict[tuple[int, int, str], Counted]:
-    """``(user, course, assignment) -> the counted attempt's result`` for mapped assignments."""
-    pairs = {(m.course_id, m.assignment_name) for m in mappings if m.assignment_name}
-    if not pairs:
+    """``(user, course, assignment) -> the counted attempt's result`` for mapped assignments
+    (``mappings`` are those of ``course_ids``)."""
+    if not any(m.assignment_name for m in mappings):
         return {}
-    course_ids = {course_id for course_id, _name in pairs}
-    policy = counts_policy(course_ids)
-    names = {name for _course, name in pairs}
-    graded: dict[tuple[int, int, str], dict[int, tuple]] = defaultdict(dict)
+    out: dict[tuple[int, int, str], Counted] = {}
     for chunk in chunks(user_ids):
-        rows = db.session.execute(
-            select(
-                Submission.user_id,
-                Submission.course_id,
-                Submission.assignment_name,
-                Submission.attempt,
-                Submission.id,
-                GradingResult.id,
-                GradingResult.score,
-                GradingResult.earned,
-                GradingResult.possible,
-                GradingResult.recorded_at,
-            )
-            .join(GradingJob, GradingJob.submission_id == Submission.id)
-            .join(GradingResult, GradingResult.job_id == GradingJob.id)
-            .where(
-                Submission.user_id.in_(chunk),
-                Submission.course_id.in_(course_ids),
-                Submission.assignment_name.in_(names),
-                GradingJob.status == JobStatus.GRADED,
-                GradingResult.score.is_not(None),
-            )
-            .order_by(Submission.attempt, GradingJob.id)
-        )
-        for uid, course_id, name, attempt, *rest in rows:
-            if (course_id, name) in pairs:
-                # a regraded attempt counts with its latest result (the last job graded)
-                graded[(uid, course_id, name)][attempt] = tuple(rest)
-    return {
-        key: pick(list(attempts.values()), policy.get(key[1:], "last"))
-        for key, attempts in graded.items()
-    }
+        chosen = counted(chunk, mapped(course_ids))
+        for uid, course_id, name, *rest in plain_rows(select(chosen)):
+            out[(uid, course_id, name)] = Counted(*rest)
+    return out
 
 
-def pick(attempts: list[tuple], counts: str) -> Counted:
-    """The attempt whose score ``counted_score`` returns (the latest such on a tie)."""
-    score = counted_score([row[2] for row in attempts], counts)
-    submission_id, result_id, _score, earned, possible, at = next(
-        row for row in reversed(attempts) if row[2] == score
-    )
-    return Counted(submission_id, result_id, earned, possible, at)
+def plain_rows(stmt: Any) -> list[Any]:
+    # Core execution on the session's connection: no ORM row machinery for plain columns.
+    return db.session.connection().execute(stmt).all()
 
 
 def cell_points(
