@@ -82,15 +82,14 @@ def org_progress(slug: str) -> Any:
     org = _org(slug)
     filters = ReportFilter.parse(request.args, org)
     scope = queries.build_scope(org, filters)
-    figures = queries.enrolment_figures(scope)
     start = (filters.page - 1) * filters.per_page
-    chosen = figures.enrolments[start : start + filters.per_page]
+    figures, total = queries.enrolment_page(scope, start, filters.per_page)
+    chosen = figures.enrolments
     figures.ensure([e[0] for e in chosen])
     log_view(current_api_user(), scope, {e[1] for e in chosen}, "api")
     people = _people(scope, {e[1] for e in chosen}, {e[2] for e in chosen})
     items = [_progress_json(e, figures, scope, people) for e in chosen]
     db.session.commit()
-    total = len(figures.enrolments)
     return jsonify(
         {"items": items, "page": filters.page, "per_page": filters.per_page, "total": total}
     )
