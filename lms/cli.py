@@ -78,6 +78,9 @@ def register_cli(app: Flask) -> None:
     from lms.completion.cli import completion_cli
 
     app.cli.add_command(completion_cli)
+    from lms.mail.cli import mail_cli
+
+    app.cli.add_command(mail_cli)
 
 
 def make_group(name: str, help_text: str) -> AppGroup:

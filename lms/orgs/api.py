@@ -16,6 +16,7 @@ from lms.api.auth import current_api_user, token_required
 from lms.api.schemas import json_body
 from lms.db import db, utcnow
 from lms.errors import ValidationError
+from lms.mail.settings import is_enabled as mail_enabled
 from lms.orgs import invitations
 from lms.orgs.models import Department, Invitation, InvitationStatus, Organisation
 from lms.orgs.services import can_manage_org, get_org
@@ -75,7 +76,8 @@ def _department(org: Organisation, name: Any) -> Department | None:
 @api_bp.post("/orgs/<slug>/invitations")
 @token_required
 def create_invitation(slug: str) -> Any:
-    """Invite one person; the answer carries the link, the only time it is shown."""
+    """Invite one person (the invitation e-mail is queued); the answer carries the link, the
+    only time it is shown, and whether an e-mail was queued."""
     org = _managed(slug)
     body = json_body()
     if not isinstance(body.get("email"), str):
@@ -90,7 +92,8 @@ def create_invitation(slug: str) -> Any:
     )
     db.session.commit()
     link = url_for("orgs.invitation", token=secret, _external=True)
-    return jsonify({"invitation": invitation_json(invitation), "link": link}), 201
+    body = {"invitation": invitation_json(invitation), "link": link, "mail_queued": mail_enabled()}
+    return jsonify(body), 201
 
 
 @api_bp.post("/orgs/<slug>/invitations/<int:invitation_id>/revoke")

@@ -100,6 +100,7 @@ def invite(
     click.echo(
         f"{report.rows} rows ({report.encoding}): {report.valid} valid, "
         f"{len(report.problems)} with problems; invited {len(report.invited)}"
+        + (f"; e-mails queued {report.mails_queued}" if report.mails_queued else "")
         + (
             f"; new departments: {', '.join(report.departments_created)}"
             if report.departments_created

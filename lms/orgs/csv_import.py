@@ -22,6 +22,7 @@ from lms.accounts.services import normalise_email
 from lms.audit.services import record
 from lms.db import db, utcnow
 from lms.errors import Forbidden, ValidationError
+from lms.orgs.invitation_mail import Invited, queue_invitation_mails
 from lms.orgs.invitations import (
     _require_manager,
     check_role,
@@ -125,6 +126,7 @@ class ImportReport:
     departments_created: list[str] = field(default_factory=list)
     invited: list[tuple[str, str]] = field(default_factory=list)
     applied: bool = False
+    mails_queued: int = 0
 
     @property
     def ok(self) -> bool:
@@ -265,6 +267,7 @@ def import_invitations(
     a problem. ``progress(step, total)`` is called as rows are checked and written
     (``total`` is 2 × rows).
     Errors for the whole file: ``Forbidden``, ``ValidationError`` (size, encoding, header).
+    One invitation e-mail per person is queued with the invitations (``mails_queued``).
     Flushes, never commits. Audited as ``org.import`` (counts only)."""
     _require_manager(actor, org)
     text, used = decode(data, encoding)
@@ -295,11 +298,13 @@ def _write(actor, org, rows, departments, report, progress) -> None:
     db.session.flush()
     report.departments_created = new
     now, expires = utcnow(), utcnow() + invitation_ttl()
+    mails: list[Invited] = []
     for start in range(0, len(rows), CHUNK):
         values = []
         for row in rows[start : start + CHUNK]:
             secret, digest = new_token()
             report.invited.append((row.email, secret))
+            mails.append(Invited(row.email, row.name, row.department, row.role, secret, expires))
             department = departments.get(row.department)
             values.append(
                 {
@@ -320,5 +325,7 @@ def _write(actor, org, rows, departments, report, progress) -> None:
         if progress:
             progress(len(values), 2 * report.rows)
     report.applied = True
+    # Every row is a new invitation (pending ones were refused): no older mail to replace.
+    report.mails_queued = queue_invitation_mails(actor, org, mails, replace=False)
     details = {"invited": len(rows), "problems": len(report.problems), "departments": len(new)}
     record("org.import", actor=actor, obj=org, details=details)

@@ -14,6 +14,7 @@ from flask_login import login_required
 from lms.accounts.models import Role
 from lms.db import db, utcnow
 from lms.errors import DomainError
+from lms.mail.settings import is_enabled as mail_enabled
 from lms.orgs import csv_import, invitations, services
 from lms.orgs.forms import ActionForm, ImportForm, InviteForm, JoinDecisionForm
 from lms.orgs.models import InvitationStatus, Organisation
@@ -67,7 +68,7 @@ def invitations_page(slug: str) -> ResponseReturnValue:
 @bp.post("/orgs/<slug>/invitations")
 @login_required
 def invite(slug: str) -> ResponseReturnValue:
-    """Invite one person; the link is shown once, to copy and send."""
+    """Invite one person; the e-mail is queued and the link is shown once (to copy)."""
     org = _managed_org(slug)
     form = _invite_form(org)
     if not form.validate_on_submit():
@@ -94,13 +95,14 @@ def _link_page(org: Organisation, email: str, secret: str):
         tabs=org_tabs(org),
         email=email,
         link=invite_link(secret),
+        mailed=mail_enabled(),
     )
 
 
 @bp.post("/orgs/<slug>/invitations/<int:invitation_id>/resend")
 @login_required
 def resend_invitation(slug: str, invitation_id: int) -> ResponseReturnValue:
-    """A new link and expiry for an invitation (the old link stops working)."""
+    """A new link and expiry for an invitation (the old link stops working), e-mailed again."""
     org = _managed_org(slug)
     try:
         invitation = invitations.get_invitation(org, invitation_id)

@@ -23,6 +23,7 @@ from lms.audit.services import record
 from lms.catalog.queries import Page, paginate
 from lms.db import db, utcnow
 from lms.errors import Conflict, Forbidden, NotFound, ValidationError
+from lms.orgs.invitation_mail import cancel_invitation_mails, queue_invitation_mail
 from lms.orgs.models import (
     Department,
     Invitation,
@@ -100,7 +101,8 @@ def invite(
     role: str | MemberRole = MemberRole.MEMBER,
 ) -> tuple[Invitation, str]:
     """Invite ``email`` into ``org``; returns the invitation and its link secret (shown
-    once). Errors: ``Forbidden`` (not a manager; managers only invite members),
+    once). The invitation e-mail is queued in the same transaction (unless e-mail is off).
+    Errors: ``Forbidden`` (not a manager; managers only invite members),
     ``ValidationError`` (e-mail, department), ``Conflict`` (``already_member``,
     ``already_invited``). Audited as ``org.invite``."""
     _require_manager(actor, org)
@@ -128,6 +130,7 @@ def invite(
     )
     db.session.add(invitation)
     db.session.flush()
+    queue_invitation_mail(actor, invitation, secret)
     record("org.invite", actor=actor, obj=invitation, details={"org": org.slug})
     return invitation, secret
 
@@ -154,8 +157,9 @@ def find_by_token(secret: str) -> Invitation:
 
 
 def resend(actor: User | None, invitation: Invitation) -> str:
-    """Invite again: a new link (the old one stops working) and a new expiry. For pending,
-    expired, declined or revoked invitations; ``Conflict`` once accepted or a member."""
+    """Invite again: a new link (the old one stops working) and a new expiry, e-mailed again
+    (an unsent older e-mail is cancelled). For pending, expired, declined or revoked
+    invitations; ``Conflict`` once accepted or a member."""
     _require_manager(actor, invitation.org)
     if invitation.status == InvitationStatus.ACCEPTED:
         raise Conflict("invitation_accepted", _l("This invitation was already accepted."))
@@ -165,6 +169,7 @@ def resend(actor: User | None, invitation: Invitation) -> str:
     invitation.status = InvitationStatus.PENDING
     invitation.expires_at = utcnow() + invitation_ttl()
     invitation.sent_at, invitation.responded_at = utcnow(), None
+    queue_invitation_mail(actor, invitation, secret)
     record("org.invite_resend", actor=actor, obj=invitation)
     return secret
 
@@ -174,8 +179,14 @@ def revoke(actor: User | None, invitation: Invitation) -> Invitation:
     _require_manager(actor, invitation.org)
     _require_pending(invitation)
     invitation.status, invitation.responded_at = InvitationStatus.REVOKED, utcnow()
+    _cancel_mail(invitation, "the invitation was withdrawn")
     record("org.invite_revoke", actor=actor, obj=invitation)
     return invitation
+
+
+def _cancel_mail(invitation: Invitation, reason: str) -> None:
+    # An invitation e-mail still waiting to go out would only carry a dead link now.
+    cancel_invitation_mails(invitation.org, [invitation.email], reason)
 
 
 _STATE_ERRORS = {
@@ -216,6 +227,7 @@ def accept(user: User, invitation: Invitation):
     )
     invitation.status, invitation.responded_at = InvitationStatus.ACCEPTED, utcnow()
     invitation.user_id = user.id
+    _cancel_mail(invitation, "the invitation was answered")
     record("org.invite_accept", actor=user, obj=invitation)
     return membership
 
@@ -226,6 +238,7 @@ def decline(user: User, invitation: Invitation) -> Invitation:
     _require_addressee(user, invitation)
     invitation.status, invitation.responded_at = InvitationStatus.DECLINED, utcnow()
     invitation.user_id = user.id
+    _cancel_mail(invitation, "the invitation was answered")
     record("org.invite_decline", actor=user, obj=invitation)
     return invitation
 

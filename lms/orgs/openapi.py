@@ -27,8 +27,9 @@ ORGS_PATHS: dict[str, dict[str, Any]] = {
             | _errors(401, 403, 404, 422),
         },
         "post": {
-            "summary": "Invite one person by e-mail; the answer carries the invitation link, "
-            "shown only this once. They become a member when they accept." + _NOTE,
+            "summary": "Invite one person by e-mail (the invitation e-mail is queued); the "
+            "answer carries the invitation link, shown only this once. They become a member "
+            "when they accept." + _NOTE,
             "security": _TOKEN,
             "parameters": [_SLUG],
             "requestBody": {
@@ -82,6 +83,13 @@ ORGS_SCHEMAS: dict[str, Any] = {
     },
     "InvitationCreated": {
         "type": "object",
-        "properties": {"invitation": _ref("Invitation"), "link": _S},
+        "properties": {
+            "invitation": _ref("Invitation"),
+            "link": _S,
+            "mail_queued": {
+                "type": "boolean",
+                "description": "an invitation e-mail was queued (false when e-mail is off)",
+            },
+        },
     },
 }
