@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, and_, case, func, or_, select, type_coerce
+from sqlalchemy import String, and_, case, func, insert, or_, select, type_coerce
 
 from lms.accounts.models import User
 from lms.audit.services import record
@@ -35,6 +35,7 @@ __all__ = [
     "parse_kinds",
     "prune_access_log",
     "record_access",
+    "record_accesses",
     "set_consent",
 ]
 
@@ -191,22 +192,37 @@ def record_access(
     "api"). ``kinds`` may be empty: membership facts only. One INSERT whatever the number
     of subjects (their ids are one array column); nothing is logged without subjects.
     Flushes, never commits: the caller's commit stores it with the rest of the request."""
+    record_accesses(viewer, org, [(subject_ids, kinds)], via)
+
+
+def record_accesses(
+    viewer: User | None,
+    org: Organisation,
+    groups: Collection[tuple[Collection[int], Collection[DataKind]]],
+    via: str,
+) -> None:
+    """``record_access`` for several groups of members seen in one view, each with the
+    kinds seen of them: one INSERT statement for all the entries."""
     via = AccessVia(via)
-    ids = sorted({int(i) for i in subject_ids})
-    if not ids:
-        return
-    db.session.add(
-        OrgDataAccess(
-            org_id=org.id,
-            viewer_id=getattr(viewer, "id", None),
-            kinds=sorted(DataKind(k).value for k in set(kinds)),
-            via=via,
-            subject_count=len(ids),
-            subject_ids=ids,
-            at=utcnow(),
-        )
-    )
-    db.session.flush()
+    now, viewer_id = utcnow(), getattr(viewer, "id", None)
+    rows = []
+    for subject_ids, kinds in groups:
+        ids = sorted({int(i) for i in subject_ids})
+        if ids:
+            rows.append(
+                {
+                    "org_id": org.id,
+                    "viewer_id": viewer_id,
+                    "kinds": sorted(DataKind(k).value for k in set(kinds)),
+                    "via": via,
+                    "subject_count": len(ids),
+                    "subject_ids": ids,
+                    "at": now,
+                }
+            )
+    if rows:
+        db.session.flush()  # pending ORM changes first, in their order
+        db.session.execute(insert(OrgDataAccess.__table__).values(rows))
 
 
 def prune_access_log(before: datetime) -> int:
