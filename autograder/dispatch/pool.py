@@ -1,8 +1,11 @@
 """LocalPool: grade jobs on this machine with N long-lived worker processes (no extra server).
 
 Each worker process (:mod:`autograder.dispatch.pool_worker`) creates ONE executor when it
-starts, so the zygote's pre-imports are paid once per worker, and then grades jobs one at a
-time (prefetch 1). The parent only routes jobs and watches its workers:
+starts and then grades jobs one at a time (prefetch 1). With the zygote executor the CPU
+workers share ONE zygote, started here as soon as the first worker is (its pre-imports overlap
+the workers' own start-up and are paid once per pool, not once per worker): each worker gets
+its own socket to it, every job is still a fresh fork of the pristine zygote, and a worker's
+jobs die with the worker. The parent only routes jobs and watches its workers:
 
 - a worker that dies mid-job (kill -9, crash) is replaced and the job re-run on a fresh worker
   with ``attempt + 1``; after ``max_attempts`` the job's Result is "not_gradable" with the reason;
@@ -41,6 +44,8 @@ from autograder.dispatch.common import (
 )
 from autograder.dispatch.gpu import default_gpu_executor
 from autograder.dispatch.gpu import gpu_slots as detect_gpu_slots
+
+SHARED_FD_ENV = "AUTOGRADER_ZYGOTE_FD"  # = autograder.zygote.client.SHARED_FD_ENV
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +130,8 @@ class LocalPool:
         self._ready_results: list[Result] = []
         self._startup_failures = {"cpu": 0, "gpu": 0}
         self._broken: dict[str, str] = {}
+        self._zygote: Any = None  # SharedZygote of the CPU workers, started with the first
+        self._zygote_wanted: bool | None = None
         self.retries = 0
 
     # --- public API ---------------------------------------------------------------------
@@ -231,6 +238,9 @@ class LocalPool:
             except subprocess.TimeoutExpired:
                 _kill(worker.proc)
             self._forget(worker)
+        if self._zygote is not None:
+            self._zygote.close()
+            self._zygote = None
 
     def __enter__(self) -> LocalPool:
         return self
@@ -316,13 +326,42 @@ class LocalPool:
         cmd = [sys.executable, "-m", "autograder.dispatch.pool_worker"]
         name = self.executor_name if kind == "cpu" else self.gpu_executor_name
         cmd += ["--executor", name or ""]
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        shared = self._shared_zygote_socket() if kind == "cpu" else None
+        env.pop(SHARED_FD_ENV, None)
+        if shared is not None:
+            env[SHARED_FD_ENV] = str(shared.fileno())
+        try:
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+                pass_fds=(shared.fileno(),) if shared is not None else (),
+            )
+        finally:
+            if shared is not None:
+                shared.close()  # the worker holds it now
         assert proc.stdout is not None
         os.set_blocking(proc.stdout.fileno(), False)
         worker = _Worker(proc, kind, device, deadline=time.monotonic() + STARTUP_TIMEOUT_S)
         self._pool.append(worker)
         self._selector.register(proc.stdout, selectors.EVENT_READ, worker)
         log.debug("started %s worker %s (device %s)", kind, proc.pid, device)
+
+    def _shared_zygote_socket(self) -> Any:
+        """A socket to the CPU workers' shared zygote (started on first use), or None when
+        the CPU executor is not the zygote or the sandbox is unavailable here (the worker
+        then reports why itself)."""
+        if self._zygote_wanted is None:
+            chosen = self.executor_name or os.environ.get("AUTOGRADER_EXECUTOR") or "zygote"
+            self._zygote_wanted = chosen == "zygote" and _sandbox_available()
+        if not self._zygote_wanted:
+            return None
+        if self._zygote is None:
+            from autograder.zygote.client import SharedZygote
+
+            self._zygote = SharedZygote()
+        return self._zygote.attach()
 
     def _read(self, worker: _Worker) -> None:
         assert worker.proc.stdout is not None
@@ -422,6 +461,12 @@ def _checked_result(raw: object, pending: _Pending) -> Result:
             attempt=pending.attempt,
         )
     return result
+
+
+def _sandbox_available() -> bool:
+    from autograder.sandbox import sandbox_status
+
+    return sandbox_status().available
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:

@@ -7,7 +7,10 @@ receives ``{"spec", "cgroup_procs", "output_bytes"}`` plus two file descriptors 
 command pipe read end and result pipe write end) over a SOCK_SEQPACKET socket, forks, and
 answers ``{"op": "spawned", "pid": ...}``. The forked child joins the job's cgroup, enters the
 sandbox (:func:`autograder.sandbox.run_isolated`) and serves cells
-(:class:`autograder.zygote.runner.CellServer`). The zygote exits when the grader goes away.
+(:class:`autograder.zygote.runner.CellServer`). The zygote exits when the process that started
+it goes away. A local pool starts ONE zygote and attaches each of its worker processes to it
+(``{"op": "attach"}`` plus a socket end): every job is still a fresh fork of the pristine
+zygote, whichever worker asked for it; a worker's jobs are killed when its socket closes.
 """
 
 from __future__ import annotations
@@ -70,17 +73,49 @@ def main(sock_fd: int) -> int:
     sock = socket.socket(fileno=sock_fd)
     sock.send(json.dumps({"op": "hello", "pid": os.getpid(), "preimported": loaded}).encode())
     try:
-        while True:
-            _reap()
-            if not select.select([sock], [], [], 1.0)[0]:
-                continue
-            data, fds, _, _ = socket.recv_fds(sock, 1 << 20, 2)
-            if not data:
-                return 0
-            pid = _spawn(sock, json.loads(data), fds, shell, guard, root_mountpoint)
-            sock.send(json.dumps({"op": "spawned", "pid": pid}).encode())
+        _serve(sock, shell, guard, root_mountpoint)
     finally:
         os.rmdir(root_mountpoint)
+    return 0
+
+
+def _serve(control: socket.socket, shell: Any, guard: Any, root: str) -> None:
+    """Answer spawn requests from the starter and from every attached grader until the
+    starter goes away.
+
+    ``{"op": "attach"}`` with one socket end attaches another grader (a pool's workers share
+    one zygote; each gets its own socket). Each socket's requests are answered on it, in
+    order. When a grader's socket closes (it exited or was killed), the job children it
+    started are killed: a job never outlives the grader that drives it.
+    """
+    clients: dict[socket.socket, set[int]] = {control: set()}
+    while True:
+        _reap(clients)
+        for sock in select.select(list(clients), [], [], 1.0)[0]:
+            try:
+                data, fds, _, _ = socket.recv_fds(sock, 1 << 20, 2)
+            except OSError:
+                data, fds = b"", []
+            if not data:
+                for fd in fds:
+                    os.close(fd)
+                if sock is control:
+                    return
+                _kill_jobs(clients.pop(sock))
+                sock.close()
+                continue
+            request = json.loads(data)
+            if request.get("op") == "attach":
+                for fd in fds[1:]:
+                    os.close(fd)
+                if fds:
+                    clients[socket.socket(fileno=fds[0])] = set()
+                continue
+            pid = _spawn(list(clients), request, fds, shell, guard, root)
+            clients[sock].add(pid)
+            # a grader that went away: its EOF ends its jobs in the next round
+            with contextlib.suppress(OSError):
+                sock.send(json.dumps({"op": "spawned", "pid": pid}).encode())
 
 
 def _warm_up() -> None:
@@ -90,7 +125,7 @@ def _warm_up() -> None:
         print(f"zygote: warm-up skipped: {exc!r}", file=sys.stderr)
 
 
-def _reap() -> None:
+def _reap(clients: dict[socket.socket, set[int]]) -> None:
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
@@ -98,15 +133,31 @@ def _reap() -> None:
             return
         if pid == 0:
             return
+        for pids in clients.values():
+            pids.discard(pid)
+
+
+def _kill_jobs(pids: set[int]) -> None:
+    """SIGKILL job supervisors (our children, not yet reaped, so the pids are still theirs);
+    each job's namespace init dies with its supervisor (PDEATHSIG), and with it the job."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _spawn(
-    sock: socket.socket, request: dict[str, Any], fds: list[int], shell: Any, guard: Any, root: str
+    socks: list[socket.socket],
+    request: dict[str, Any],
+    fds: list[int],
+    shell: Any,
+    guard: Any,
+    root: str,
 ) -> int:
     cmd_fd, res_fd = fds
     pid = os.fork()
     if pid == 0:
-        sock.close()
+        for sock in socks:
+            sock.close()
         code = 70
         try:
             code = _job_child(request, cmd_fd, res_fd, shell, guard, root)
