@@ -3,6 +3,8 @@ e.g. every minute) and look at what is queued or failing."""
 
 from __future__ import annotations
 
+import time
+
 import click
 from flask.cli import AppGroup
 from tqdm import tqdm
@@ -20,29 +22,48 @@ BATCH = 50
 
 @mail_cli.command("send")
 @click.option("--limit", type=click.IntRange(min=1), help="Send at most this many mails.")
-def send(limit: int | None) -> None:
+@click.option(
+    "--every",
+    "every_s",
+    type=click.FloatRange(min=1),
+    help="Keep running, one round every this many seconds (where there is no cron).",
+)
+def send(limit: int | None, every_s: float | None) -> None:
     """Send the queued mails that are due, and tidy the outbox.
 
     A failed attempt is retried by a later run (after 1, 2, 4 … minutes, at most an hour),
     and the mail is marked failed, with the reason, after LMS_MAIL_MAX_ATTEMPTS. Exits with
-    status 1 when the mail server could not be reached (the mails stay queued).
+    status 1 when the mail server could not be reached (the mails stay queued); with
+    --every it reports that and carries on.
     """
+    if every_s is None:
+        report = _round(limit)
+        if report.stopped:
+            raise click.ClickException(f"delivery stopped, will retry: {report.stopped}")
+        return
+    while True:
+        report = _round(limit)
+        if report.stopped:
+            click.echo(f"delivery stopped, will retry: {report.stopped}", err=True)
+        db.session.remove()  # a fresh session each round: nothing stale is kept
+        time.sleep(every_s)
+
+
+def _round(limit: int | None) -> outbox.DeliveryReport:
     tidied = outbox.tidy()
     db.session.commit()
     if backend_name() == "none":
         click.echo(f"LMS_MAIL_BACKEND=none: nothing sent; {outbox.due_count()} mails queued")
-        return
+        return outbox.DeliveryReport()
     total = outbox.due_count()
-    total = min(total, limit) if limit else total
-    report = _send_all(total)
+    report = _send_all(min(total, limit) if limit else total)
     click.echo(
         f"sent {report.sent}, will retry {report.retrying}, failed {report.failed}; "
         f"expired {tidied.expired}, bodies emptied {tidied.purged}, deleted {tidied.deleted}"
     )
     for mail_id, reason in report.errors[:20]:
         click.echo(f"mail {mail_id}\t{reason}", err=True)
-    if report.stopped:
-        raise click.ClickException(f"delivery stopped, will retry: {report.stopped}")
+    return report
 
 
 def _send_all(total: int) -> outbox.DeliveryReport:

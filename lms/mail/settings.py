@@ -9,7 +9,7 @@
 | ``LMS_SMTP_USER`` / ``LMS_SMTP_PASSWORD`` | none | log in when a user is set |
 | ``LMS_SMTP_STARTTLS`` / ``LMS_SMTP_SSL`` | ``false`` / ``false`` | STARTTLS on a plain port (587), or TLS from the start (465) |
 | ``LMS_SMTP_TIMEOUT_S`` | ``10`` | seconds to wait for the server |
-| ``LMS_MAIL_MAX_ATTEMPTS`` | ``8`` | attempts before a mail is marked failed (about 4 hours of retries) |
+| ``LMS_MAIL_MAX_ATTEMPTS`` | ``20`` | attempts before a mail is marked failed (about 14 hours of retries) |
 | ``LMS_MAIL_KEEP_DAYS`` | ``30`` | sent, failed and cancelled mails are deleted after this many days |
 
 Links in e-mails start with ``LMS_BASE_URL``.
@@ -35,7 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "LMS_SMTP_STARTTLS": False,
     "LMS_SMTP_SSL": False,
     "LMS_SMTP_TIMEOUT_S": 10.0,
-    "LMS_MAIL_MAX_ATTEMPTS": 8,
+    "LMS_MAIL_MAX_ATTEMPTS": 20,
     "LMS_MAIL_KEEP_DAYS": 30,
 }
 

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from lms.accounts.models import User
 from lms.db import db
 from lms.mail import outbox
+from lms.mail.models import OutboundMail
 from lms.mail.settings import public_url
 from lms.orgs.models import Invitation, MemberRole, Organisation
 
@@ -79,6 +80,21 @@ def queue_invitation_mails(
 def cancel_invitation_mails(org: Organisation, emails: Iterable[str], reason: str) -> int:
     """Cancel the unsent invitation mails of ``emails`` (revoked, answered, or replaced)."""
     return outbox.cancel((mail_ref(org.id, email) for email in emails), reason)
+
+
+def mail_states(org: Organisation, emails: list[str]) -> dict[str, tuple[str, str | None]]:
+    """The state of the latest invitation e-mail per address (``queued``, ``sent``,
+    ``failed``, ``cancelled``) and its last error; one statement. Addresses whose mails were
+    deleted (``LMS_MAIL_KEEP_DAYS``) or never queued are absent."""
+    if not emails:
+        return {}
+    refs = {mail_ref(org.id, email): email for email in emails}
+    stmt = (
+        select(OutboundMail.ref, OutboundMail.status, OutboundMail.last_error)
+        .where(OutboundMail.ref.in_(refs))
+        .order_by(OutboundMail.id)
+    )
+    return {refs[ref]: (str(status), error) for ref, status, error in db.session.execute(stmt)}
 
 
 def _addressees(emails: list[str]) -> dict[str, tuple[str | None, str | None]]:

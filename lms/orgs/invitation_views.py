@@ -15,7 +15,7 @@ from lms.accounts.models import Role
 from lms.db import db, utcnow
 from lms.errors import DomainError
 from lms.mail.settings import is_enabled as mail_enabled
-from lms.orgs import csv_import, invitations, services
+from lms.orgs import csv_import, invitation_mail, invitations, services
 from lms.orgs.forms import ActionForm, ImportForm, InviteForm, JoinDecisionForm
 from lms.orgs.models import InvitationStatus, Organisation
 from lms.orgs.views import _managed_org, bp, department_choices, org_tabs
@@ -42,13 +42,15 @@ def _invitations_page(org: Organisation, form: InviteForm | None = None, status:
     state = request.args.get("state") if request.args.get("state") in STATES else None
     q = (request.args.get("q") or "").strip()[:100]
     page = max(request.args.get("page", 1, type=int), 1)
+    found = invitations.list_invitations(org, state, q, page)
     context = {
         "org": org,
         "tabs": org_tabs(org),
         "state": state,
         "q": q,
         "states": STATES,
-        "invitations": invitations.list_invitations(org, state, q, page),
+        "invitations": found,
+        "mails": invitation_mail.mail_states(org, [i.email for i in found]),
         "requests": invitations.pending_join_requests(org),
         "decision_form": JoinDecisionForm(departments=department_choices(org), formdata=None),
         "form": form or _invite_form(org, formdata=None),

@@ -207,3 +207,16 @@ def test_the_cli_import_reports_the_queued_emails(app, org, tmp_path):
     assert "invited 1; e-mails queued 1" in result.output
     [mail] = _mails()
     assert "HD 조선해양 invited you" in mail.text_body  # no inviter: the organisation invites
+
+
+def test_the_invitation_list_shows_whether_the_email_went_out(client, login, manager, org):
+    _invite(manager, org, "kim@example.com")
+    _invite(manager, org, "gone@example.com")
+    sent, failed = _mails()
+    sent.status = MailStatus.SENT
+    failed.status, failed.last_error = MailStatus.FAILED, "550 mailbox unavailable"
+    db.session.commit()
+    login(client, manager)
+    page = client.get("/orgs/hd/invitations").get_data(as_text=True)
+    assert "E-mail sent" in page
+    assert "E-mail could not be sent: 550 mailbox unavailable" in page

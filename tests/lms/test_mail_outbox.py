@@ -220,3 +220,24 @@ def test_an_unknown_backend_name_is_refused(app):
     app.config["LMS_MAIL_BACKEND"] = "carrier-pigeon"
     with pytest.raises(ValueError, match="LMS_MAIL_BACKEND must be one of smtp, file, none"):
         outbox.enqueue(outbox.Mail("kim@example.com", "s", "b", "test"))
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_mail_send_every_keeps_going_when_the_server_is_down(app, cli, monkeypatch):
+    app.config.update(
+        LMS_MAIL_BACKEND="smtp", LMS_SMTP_HOST="127.0.0.1", LMS_SMTP_PORT=_closed_port()
+    )
+    _queue()
+    pauses = []
+
+    def sleep(seconds):
+        pauses.append(seconds)
+        raise _Stop  # end the endless loop after its first round
+
+    monkeypatch.setattr("lms.mail.cli.time.sleep", sleep)
+    result = cli("send", "--every", "30")
+    assert isinstance(result.exception, _Stop) and pauses == [30.0]
+    assert "delivery stopped, will retry: SMTP 127.0.0.1" in result.output
