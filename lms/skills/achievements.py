@@ -43,32 +43,34 @@ def achieved(user_ids: list[int], threshold: float) -> Any:
         .group_by(maps.c.unit_id, maps.c.course_id)
         .cte("total")
     )
-    per_course = (
+    score = _ordered_sum(ratios.c.weight * ratios.c.ratio, ratios.c.mapping_id) / func.min(
+        total.c.weight
+    )
+    # Only courses at the threshold can be a unit's best course when it is achieved.
+    passed = (
         select(
             ratios.c.user_id,
             ratios.c.unit_id,
             ratios.c.course_id,
-            (
-                _ordered_sum(ratios.c.weight * ratios.c.ratio, ratios.c.mapping_id)
-                / func.min(total.c.weight)
-            ).label("score"),
+            score.label("score"),
             func.max(case((ratios.c.ratio > 0, ratios.c.at))).label("at"),
-        )  # fmt: skip
+        )
         .join(
             total,
             and_(total.c.unit_id == ratios.c.unit_id, total.c.course_id == ratios.c.course_id),
         )
         .group_by(ratios.c.user_id, ratios.c.unit_id, ratios.c.course_id)
-        .cte("per_course")
+        .having(score >= threshold - EPSILON)
+        .cte("passed")
     )
     rank = func.row_number().over(
-        partition_by=(per_course.c.user_id, per_course.c.unit_id),
-        order_by=(per_course.c.score.desc(), per_course.c.course_id),
+        partition_by=(passed.c.user_id, passed.c.unit_id),
+        order_by=(passed.c.score.desc(), passed.c.course_id),
     )
-    best = select(per_course, rank.label("rank")).cte("best")
+    best = select(passed, rank.label("rank")).cte("best")
     return (
         select(best.c.user_id, best.c.unit_id, type_coerce(best.c.at, UTCDateTime()).label("at"))
-        .where(best.c.rank == 1, best.c.score >= threshold - EPSILON)
+        .where(best.c.rank == 1)
         .cte("achieved")
     )
 

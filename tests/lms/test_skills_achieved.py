@@ -232,3 +232,45 @@ def test_the_fast_paths_run_a_fixed_number_of_statements(world):
     one, every = [world.users[0].id], [u.id for u in world.users]
     assert count(lambda: achieved_units(one)) == count(lambda: achieved_units(every)) == 1
     assert count(lambda: achievement_counts(one)) <= count(lambda: achievement_counts(every)) == 2
+
+
+def test_exactly_the_threshold_achieves_a_unit(app, make_user, make_course, make_enrollment):
+    load_starter()
+    course = make_course()
+    version = CourseVersion(course=course, number=1, content_hash="h", package_meta={})
+    lab = Assignment(version=version, course_id=course.id, name="lab1", position=1,
+                     title_ko="lab1", title_en="lab1", kind="lab", points=10.0,
+                     resource_class="cpu", schedule={}, grace_minutes=0, penalty_percent=10.0,
+                     penalty_period="day", floor_percent=50.0, counts="best",
+                     notebooks=["lab1.ipynb"], release_tree="r", template_blob="t")  # fmt: skip
+    unit = db.session.scalars(select(CompetencyUnit).order_by(CompetencyUnit.code)).first()
+    cells = ("c1", "c2", "c3", "c4", "c5")
+    db.session.add_all([version, lab])
+    db.session.add_all(SkillMapping(unit=unit, course=course, assignment_name="lab1", cell_id=c)
+                       for c in cells)  # fmt: skip
+    exact, below = make_user(), make_user()
+    for user, points in ((exact, (2, 2, 2, 2, 0)), (below, (2, 2, 2, 1.9, 0))):
+        make_enrollment(user, course)
+        submission = Submission(user=user, course_id=course.id, assignment=lab,
+                                course_version_id=version.id, assignment_name="lab1",
+                                notebook_name="lab1.ipynb", content_sha="0" * 64, size_bytes=1,
+                                attempt=1, late_factor=0.5)  # fmt: skip
+        job = GradingJob(submission=submission, status=JobStatus.GRADED, backend="fake",
+                         backend_job_id=f"j-{user.id}")  # fmt: skip
+        db.session.add_all([submission, job])
+        db.session.flush()
+        result = GradingResult(job=job, submission_id=submission.id, status="graded",
+                               course_version_id=version.id, possible=10.0, late_factor=0.5,
+                               auto_earned=sum(points), earned=sum(points),
+                               score=sum(points) / 2)  # fmt: skip
+        result.parts = [ResultPart(position=i, cell_id=c, kind="test", status="passed",
+                                   auto_earned=p, possible=2.0)
+                        for i, (c, p) in enumerate(zip(cells, points, strict=True), 1)]  # fmt: skip
+        db.session.add(result)
+    db.session.commit()
+    found = achieved_units([exact.id, below.id])
+    assert [a.unit_id for a in found[exact.id]] == [unit.id] and found[below.id] == []
+    assert {u.id: dict(found[u.id]) for u in (exact, below)} == {
+        u.id: {s.unit_id: s.achieved_at for s in skill_profile(u) if s.achieved}
+        for u in (exact, below)
+    }
