@@ -8,11 +8,13 @@ then records every grade in the gradebook in ONE session at the end (see
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import re
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +95,31 @@ def autograde(
         ) from None
     release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
     subs = find_submissions(coursedir, assignment, notebooks, student_glob)
+    pool = None
+    if run_jobs is None:  # the workers start while the autograded/ directories are made
+        pool = _start_pool(
+            workers, executor_name, resource_class, sum(s.path.is_file() for s in subs)
+        )
+    try:
+        return _autograde(coursedir, assignment, subs, release, tpl, limits, resource_class,
+                          progress, run_jobs, pool)  # fmt: skip
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _autograde(
+    coursedir: CoursePaths,
+    assignment: str,
+    subs: list[Submission],
+    release: Path,
+    tpl: Path,
+    limits: Limits | None,
+    resource_class: str,
+    progress: bool,
+    run_jobs: Callable[[list[Job], Callable[[Result], None]], None] | None,
+    pool: Any,
+) -> BatchReport:
     report = BatchReport(assignment)
     jobs: dict[str, tuple[Submission, Job]] = {}
     for sub in subs:
@@ -111,12 +138,14 @@ def autograde(
     def on_result(result: Result) -> None:
         sub, _ = jobs[result.job_id]
         report.results[(sub.student_id, sub.notebook_name)] = result
+        if len(report.results) == 1:  # the grades are recorded right after the last job
+            threading.Thread(target=_import_recording, daemon=True).start()
 
     job_list = [job for _, job in jobs.values()]
     if run_jobs is not None:
         run_jobs(job_list, on_result)
     else:
-        _run_pool(job_list, on_result, workers, executor_name, progress)
+        _run_pool(pool, job_list, on_result, progress)
     graded = [(sub, report.results.get((sub.student_id, sub.notebook_name))) for sub in subs]
     record_results(coursedir, assignment, _with_missing(graded, report))
     return report
@@ -169,16 +198,29 @@ def _prepare_autograded_dir(submitted: Path, release: Path, dest: Path, keep: li
     copy_plain_files(release, dest, keep_existing={os.path.normpath(k) for k in keep})
 
 
-def _run_pool(
-    jobs: list[Job],
-    on_result: Callable[[Result], None],
-    workers: int | None,
-    executor_name: str | None,
-    progress: bool,
-) -> None:
+def _start_pool(
+    workers: int | None, executor_name: str | None, resource_class: str, jobs: int
+) -> Any:
     from autograder.dispatch.pool import LocalPool
 
     pool = LocalPool(workers, executor_name)
+    if resource_class == "cpu":
+        pool.prestart(jobs)
+    return pool
+
+
+def _import_recording() -> None:
+    """Import the gradebook writer while the workers grade (off the batch's serial tail)."""
+    with contextlib.suppress(Exception):
+        import dateutil.parser  # noqa: F401
+        import dateutil.tz  # noqa: F401
+
+        import autograder.gradebook_rows  # noqa: F401
+
+
+def _run_pool(
+    pool: Any, jobs: list[Job], on_result: Callable[[Result], None], progress: bool
+) -> None:
     summary = pool.run(jobs, on_result, progress=progress)
     log.info(
         "graded %s jobs in %.1f s (%s retries)", summary.total, summary.wall_s, summary.retries
@@ -186,7 +228,7 @@ def _run_pool(
 
 
 def write_report(report: BatchReport, path: Path) -> None:
-    write_json_atomic(path, report.to_dict())
+    write_json_atomic(path, report.to_dict(), indent=None)
 
 
 __all__ = ["BatchReport", "CourseError", "autograde", "safe_job_id", "write_report"]

@@ -330,7 +330,7 @@ def write_autograded(
         "nbformat": 4,
         "nbformat_minor": 4,
     }
-    write_json_atomic(path, nb)
+    write_json_atomic(path, nb, indent=None)  # one per job: the fast encoder
 
 
 def _nbgrader_meta(tcell: dict) -> dict[str, Any]:

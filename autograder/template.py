@@ -183,13 +183,17 @@ def _joined(source: Any) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON via a temporary file and rename, so readers never see half a file."""
+def write_json_atomic(path: Path, data: Any, *, indent: int | None = 1) -> None:
+    """Write JSON via a temporary file and rename, so readers never see half a file.
+
+    ``indent=None`` writes compact JSON with the C encoder (about 10x faster than the
+    pure-Python encoder that any indent uses): for files written per job, read by programs.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True)
+            fh.write(json.dumps(data, indent=indent, sort_keys=True))
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

@@ -170,6 +170,12 @@ class LocalPool:
         summary.wall_s = time.monotonic() - started
         return summary
 
+    def prestart(self, jobs: int) -> None:
+        """Start the CPU workers that ``jobs`` CPU jobs will need (at most ``workers``) now,
+        so their start-up overlaps whatever the caller does before :meth:`run`."""
+        for _ in range(min(jobs, self.workers) - sum(1 for w in self._pool if w.kind == "cpu")):
+            self._spawn("cpu", None)
+
     def submit(self, job: Job, attempt: int = 1) -> bool:
         """Queue one job; False (and nothing queued) if this pool already had its job id.
 

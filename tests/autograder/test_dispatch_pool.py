@@ -236,3 +236,13 @@ def test_idle_workers_shut_down_while_the_last_jobs_run(make_job):
     summary = pool.run([make_job("slow", slow), make_job("quick", CORRECT)], on_result)
     assert summary.by_status == {"graded": 2}
     assert alive_at_end == [1]
+
+
+def test_prestarted_workers_are_capped_and_then_grade(make_job: Callable[..., Job]) -> None:
+    pool = LocalPool(workers=2)
+    pool.prestart(1)
+    pool.prestart(5)  # never more than the pool's workers, counting those already started
+    assert sum(1 for w in pool._pool if w.kind == "cpu") == 2
+    results = _run(pool, [make_job(f"j{i}", CORRECT) for i in range(3)])
+    assert {r.earned for r in results.values()} == {1.0}
+    assert pool._pool == []  # run() stopped them
