@@ -101,7 +101,10 @@ def parts(env: dict[str, str]) -> list[Part]:
     )
     # Records the worker's results in the portal's database (the portal is its only writer).
     collector = Part("collector", _flask("grading", "collect"))
-    found = [portal, worker, collector]
+    # Delivers the e-mail outbox (invitations) every minute: .eml files under
+    # instance/mail/ with the default file backend, or the SMTP server configured.
+    mail = Part("mail", _flask("mail", "send", "--every", "60"))
+    found = [portal, worker, collector, mail]
     if HUB_CONFIG.exists():
         hub_dir = ROOT / "instance" / "hub"
         hub_dir.mkdir(parents=True, exist_ok=True)
@@ -178,7 +181,7 @@ def banner(running: list[Part]) -> None:
         if part.public_url:
             print(f"   {part.name:<11} {part.public_url}")
     print(" Demo accounts (password: see `flask --app lms demo load` output above)")
-    print(" Logs: instance/logs/   Stop: Ctrl-C")
+    print(" Logs: instance/logs/   E-mails: instance/mail/   Stop: Ctrl-C")
     print("=" * 64 + "\n", flush=True)
 
 

@@ -7,10 +7,11 @@ import sys
 from deploy.dev import run
 
 
-def test_runner_starts_portal_grader_collector_and_hub():
+def test_runner_starts_portal_grader_collector_mail_and_hub():
     env = run._env()
     parts = {part.name: part for part in run.parts(env)}
-    assert set(parts) == {"portal", "grader", "collector", "jupyterhub"}
+    assert set(parts) == {"portal", "grader", "collector", "mail", "jupyterhub"}
+    assert parts["mail"].argv[-4:] == ["mail", "send", "--every", "60"]
     assert parts["portal"].ready_url.endswith("/healthz")
     assert parts["grader"].argv[-4:] == ["autograder", "worker", "--backend", "local"]
     assert parts["collector"].argv[-2:] == ["grading", "collect"]
