@@ -41,6 +41,7 @@ ERASURE_POLICY: dict[str, tuple[str, Any]] = {
     "oauth_authorization_codes": ("delete", _l("lab sign-in codes")),
     "memberships": ("delete", _l("links to organisations and departments")),
     "org_invitations": ("delete", _l("invitations keep the e-mail address")),
+    "outbound_mails": ("delete", _l("e-mails queued or sent to the person")),
     "org_join_requests": ("delete", _l("requests to join organisations")),
     "consents": ("delete", _l("consent choices")),
     "consent_events": ("delete", _l("consent history")),

@@ -40,13 +40,19 @@ def subject_tables() -> list[tuple[Table, Column]]:
     return found
 
 
+#: Columns that hold a person's e-mail address outside ``users``.
+EMAIL_COLUMNS = ("email", "recipient")
+
+
 def email_tables() -> list[tuple[Table, Column]]:
-    """Tables other than ``users`` that keep an e-mail address (invitations)."""
-    return [
-        (t, t.c.email)
-        for t in db.metadata.sorted_tables
-        if t.name != "users" and "email" in t.c and "id" in t.c
-    ]
+    """Tables other than ``users`` that keep an e-mail address (invitations, the e-mail
+    outbox)."""
+    found = []
+    for t in db.metadata.sorted_tables:
+        if t.name == "users" or "id" not in t.c:
+            continue
+        found.extend((t, t.c[name]) for name in EMAIL_COLUMNS if name in t.c)
+    return found
 
 
 def _children(parent: Table) -> Iterator[tuple[Table, Column]]:

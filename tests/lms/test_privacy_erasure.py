@@ -105,6 +105,22 @@ def test_personal_content_is_deleted(client, login, history, make_token):
     assert parts and all(p.message == "" for p in parts)
 
 
+def test_e_mails_to_the_person_are_deleted_and_others_kept(client, login, history, make_user):
+    from lms.mail.models import OutboundMail
+    from lms.mail.outbox import Mail, enqueue
+
+    learner, _company, _submission = history()
+    other = make_user()
+    for person in (learner, other):
+        enqueue(Mail(recipient=person.email, subject="초대", text_body="...", kind="test"))
+    db.session.commit()
+    address = learner.email
+    login(client, learner)
+    _confirm(client, "Correct-horse-9")
+    recipients = db.session.scalars(select(OutboundMail.recipient)).all()
+    assert address not in recipients and other.email in recipients
+
+
 def test_grade_records_and_their_audit_are_kept(client, login, history):
     learner, _company, submission = history()
     result = db.session.scalar(
