@@ -39,6 +39,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    with app.app_context():
+        from lms.mail.settings import check_settings
+
+        check_settings()  # a wrong LMS_MAIL_* / LMS_SMTP_* value stops start-up, named
 
     from lms.accounts.services import load_session_user
     from lms.api import api_bp

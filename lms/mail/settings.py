@@ -102,3 +102,11 @@ def public_url(path: str) -> str:
     """``path`` (starting with ``/``) under the portal's public address, ``LMS_BASE_URL``."""
     base = str(current_app.config.get("LMS_BASE_URL") or "http://127.0.0.1:5000")
     return base.rstrip("/") + path
+
+
+def check_settings() -> None:
+    """Read every mail setting once (at start-up): a wrong value stops the portal with the
+    variable's name instead of failing at the first invitation."""
+    for name in DEFAULTS:
+        setting(name)
+    backend_name()

@@ -241,3 +241,15 @@ def test_mail_send_every_keeps_going_when_the_server_is_down(app, cli, monkeypat
     result = cli("send", "--every", "30")
     assert isinstance(result.exception, _Stop) and pauses == [30.0]
     assert "delivery stopped, will retry: SMTP 127.0.0.1" in result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("LMS_MAIL_BACKEND", "carrier-pigeon"), ("LMS_SMTP_PORT", "twenty-five")],
+)
+def test_a_wrong_mail_setting_stops_start_up_and_names_the_variable(monkeypatch, name, value):
+    from lms import create_app
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name):
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "LMS_SKIP_SCHEMA_CHECK": True})
