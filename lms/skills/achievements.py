@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import String, and_, case, func, literal, select, type_coerce, union_all
 
 from lms.catalog.models import Enrollment, EnrollmentStatus
-from lms.completion.progress import in_ids
 from lms.db import UTCDateTime, db
 from lms.grading.models import ResultPart
 from lms.skills import graded
@@ -123,7 +122,8 @@ def _ratios(user_ids: list[int], maps: Any, counted: Any) -> Any:
         )
         .join(maps, and_(maps.c.course_id == Enrollment.course_id, maps.c.assignment_name == ""))
         .where(
-            in_ids(Enrollment.user_id, user_ids), Enrollment.status == EnrollmentStatus.COMPLETED
+            graded.written_in(Enrollment.user_id, user_ids),
+            Enrollment.status == EnrollmentStatus.COMPLETED,
         )
     )
     return union_all(graded_rows, completed).cte("ratios")

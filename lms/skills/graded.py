@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import bindparam, case, func, literal, select
 
 from lms.catalog.models import Course, Enrollment, EnrollmentStatus
-from lms.completion.progress import in_ids
 from lms.db import db
 from lms.grading.models import GradingJob, GradingResult, JobStatus, ResultPart, Submission
 from lms.publishing.models import Assignment, CourseVersion
@@ -111,6 +110,14 @@ def load_units(unit_ids: Collection[int]) -> dict[int, UnitInfo]:
     }
 
 
+def written_in(column: Any, ids: list[int]) -> Any:
+    """``column IN (ids)`` with the ids written into the statement, not bound: a statement
+    run often gets prepared (psycopg, after 5 runs) and PostgreSQL may then plan it once for
+    any array of ids, badly for thousands (seen: 1.8 s instead of 0.4 s for 2,000 learners).
+    Written ids are planned for what they are on every run."""
+    return column.in_(bindparam(None, list(ids), expanding=True, literal_execute=True))
+
+
 def chunks(ids: list[int]) -> Iterable[list[int]]:
     for start in range(0, len(ids), CHUNK):
         yield ids[start : start + CHUNK]
@@ -186,7 +193,7 @@ def counted(user_ids: list[int], maps: Any) -> Any:
         .join(GradingJob, GradingJob.submission_id == Submission.id)
         .join(GradingResult, GradingResult.job_id == GradingJob.id)
         .where(
-            in_ids(Submission.user_id, user_ids),
+            written_in(Submission.user_id, user_ids),
             GradingJob.status == JobStatus.GRADED,
             GradingResult.score.is_not(None),
             is_mapped,
