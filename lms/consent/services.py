@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import date, datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, and_, case, func, insert, or_, select, type_coerce
@@ -30,7 +31,11 @@ from lms.orgs.models import Membership, Organisation
 
 __all__ = [
     "consent_text",
+    "consent_masks",
     "consented_kinds",
+    "consenting",
+    "kind_bits",
+    "kinds_of_mask",
     "kind_label",
     "parse_kinds",
     "prune_access_log",
@@ -55,7 +60,9 @@ def _effective_consents(today: date):  # -> Select
         or_(m.ended_on.is_(None), m.ended_on >= today),
     )
     kind = type_coerce(Consent.kind, String)
-    mask = func.sum(case(*((kind == k.value, bit) for k, bit in _BITS.items()), else_=0))
+    mask = func.sum(case(*((kind == k.value, bit) for k, bit in _BITS.items()), else_=0)).label(
+        "mask"
+    )
     return (
         select(Consent.user_id, mask)
         .join(m, current)
@@ -68,6 +75,52 @@ _BITS = {kind: 1 << i for i, kind in enumerate(DataKind)}
 _SETS = [
     frozenset(k for k, bit in _BITS.items() if mask & bit) for mask in range(1 << len(DataKind))
 ]
+
+
+def kind_bits(*kinds: DataKind) -> int:
+    """The bit mask of ``kinds`` in ``consent_masks``'s ``mask`` column."""
+    mask = 0
+    for kind in kinds:
+        mask |= _BITS[DataKind(kind)]
+    return mask
+
+
+def kinds_of_mask(mask: int | None) -> frozenset[DataKind]:
+    return _SETS[int(mask or 0)]
+
+
+def consenting(
+    org_id: int, kind: DataKind, today: date | None = None, department_id: int | None = None
+) -> Any:
+    """SELECT ``user_id`` of the members of ``org_id`` (in ``department_id``) who share
+    ``kind`` now: ``consented_kinds``'s rules as row-level conditions, to join in
+    set-based reports."""
+    today = today or date.today()
+    m = Membership
+    current = and_(
+        m.id == Consent.membership_id,
+        m.started_on <= today,
+        or_(m.ended_on.is_(None), m.ended_on >= today),
+    )
+    stmt = (
+        select(Consent.user_id)
+        .join(m, current)
+        .where(
+            Consent.org_id == org_id,
+            type_coerce(Consent.kind, String) == DataKind(kind).value,
+            Consent.granted.is_(True),
+        )
+    )
+    if department_id is not None:
+        stmt = stmt.where(m.department_id == department_id)
+    return stmt
+
+
+def consent_masks(org_id: int, today: date | None = None) -> Any:
+    """SELECT ``user_id, mask`` (one row per member with a granted consent that counts now,
+    ``mask`` = ``kind_bits`` of the kinds shared) of organisation ``org_id``, to join in
+    set-based reports; ``consented_kinds``'s rules exactly, read afresh by each query."""
+    return _effective_consents(today or date.today()).where(Consent.org_id == org_id)
 
 
 def consented_kinds(

@@ -88,7 +88,8 @@ def org_progress(slug: str) -> Any:
     figures.ensure([e[0] for e in chosen])
     log_view(current_api_user(), scope, {e[1] for e in chosen}, "api")
     people = _people(scope, {e[1] for e in chosen}, {e[2] for e in chosen})
-    items = [_progress_json(e, figures, scope, people) for e in chosen]
+    kinds = scope.kinds_for({e[1] for e in chosen})
+    items = [_progress_json(e, figures, kinds[e[1]], people) for e in chosen]
     db.session.commit()
     return jsonify(
         {"items": items, "page": filters.page, "per_page": filters.per_page, "total": total}
@@ -103,10 +104,9 @@ def _people(scope: queries.Scope, user_ids: set[int], course_ids: set[int]) -> d
     return {"users": dict(users.tuples().all()), "courses": dict(courses.tuples().all())}
 
 
-def _progress_json(e: tuple, figures: queries.Figures, scope: queries.Scope, people: dict) -> dict:
+def _progress_json(e: tuple, figures: queries.Figures, kinds: frozenset, people: dict) -> dict:
     enrollment_id, user_id, course_id, status = e
     f = figures.by_id.get(enrollment_id)
-    kinds = scope.kinds_of(user_id)
     body: dict[str, Any] = {
         "enrollment_id": enrollment_id,
         "user_id": user_id,

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 
 from lms.catalog.deadlines import week_of
 from lms.catalog.models import Progress, ProgressWeek
-from lms.completion.progress import in_ids
 from lms.consent.models import DataKind
 from lms.db import db, utcnow
 from lms.grading.analytics import Bar, Chart, column_chart, row_chart
@@ -38,13 +37,11 @@ def weekly_progress(scope: Scope, weeks: int = WEEKS) -> Chart:
 
 
 def _weekly_counts(scope: Scope, first: date) -> dict[date, int]:
-    sharing = sorted(scope.sharing(DataKind.PROGRESS))
-    if not sharing:
-        return {}
     if not scope.filters.narrows_enrolments:
+        sharing = scope.sharing_select(DataKind.PROGRESS)
         stmt = (
             select(ProgressWeek.week, func.sum(ProgressWeek.items))
-            .where(in_ids(ProgressWeek.user_id, sharing), ProgressWeek.week >= first)
+            .where(ProgressWeek.user_id.in_(sharing), ProgressWeek.week >= first)
             .group_by(ProgressWeek.week)
         )
         return {week: int(n) for week, n in db.session.execute(stmt)}

@@ -27,8 +27,13 @@ from sqlalchemy import String, and_, case, func, or_, select, type_coerce
 
 from lms.catalog.models import Enrollment, EnrollmentStatus, ProgrammeCourse
 from lms.completion.progress import EnrollmentFigures, in_ids, progress_for
-from lms.consent.models import DataKind
-from lms.consent.services import consented_kinds
+from lms.consent.models import Consent, DataKind
+from lms.consent.services import (
+    consent_masks,
+    consented_kinds,
+    consenting,
+    kinds_of_mask,
+)
 from lms.db import db, utcnow
 from lms.hub.models import LabSession
 from lms.orgs.models import Membership, Organisation
@@ -40,33 +45,112 @@ ACTIVE, COMPLETED = EnrollmentStatus.ACTIVE.value, EnrollmentStatus.COMPLETED.va
 _E = Enrollment.__table__
 
 
-@dataclass
 class Scope:
-    """Current members of ``org`` in the filtered department and what each shares."""
+    """Current members of ``org`` in the filtered department and what each shares.
 
-    org: Organisation
-    filters: ReportFilter
-    departments: dict[int, int | None]  # user id -> department id
-    shared: dict[int, frozenset[DataKind]]
-    now: datetime = field(default_factory=utcnow)
-    _sharing: dict[DataKind, set[int]] = field(default_factory=dict, repr=False)
-    _failing: set[int] | None = field(default=None, repr=False)
+    Set-based pages join it as SQL (``members``, ``consents``, ``sharing_select``): the
+    dashboard never brings thousands of members into Python. Pages that need per-person
+    answers read ``departments`` / ``shared`` (everyone, on first use) or ``kinds_for``
+    (only the people listed). Consents are read afresh by each statement: a withdrawal
+    counts on the next request."""
+
+    def __init__(
+        self,
+        org: Organisation,
+        filters: ReportFilter,
+        departments: dict[int, int | None] | None = None,
+        shared: dict[int, frozenset[DataKind]] | None = None,
+        today: date | None = None,
+    ) -> None:
+        self.org, self.filters = org, filters
+        self.today, self.now = today or date.today(), utcnow()
+        self._departments, self._shared = departments, shared
+        self._sharing: dict[DataKind, set[int]] = {}
+        self._failing: set[int] | None = None
+
+    # SQL -------------------------------------------------------------------------------
+    def members(self) -> Any:
+        """Subquery ``user_id, department_id``: one row per current member (in the
+        filtered department)."""
+        m = Membership
+        stmt = select(m.user_id, func.min(m.department_id).label("department_id")).where(
+            m.org_id == self.org.id,
+            m.started_on <= self.today,
+            or_(m.ended_on.is_(None), m.ended_on >= self.today),
+        )
+        if self.filters.department_id is not None:
+            stmt = stmt.where(m.department_id == self.filters.department_id)
+        return stmt.group_by(m.user_id).subquery("members")
+
+    def consents(self) -> Any:
+        """Subquery ``user_id, mask`` of the organisation's members sharing something."""
+        return consent_masks(self.org.id, self.today).subquery("shares")
+
+    def sharing_select(self, *kinds: DataKind) -> Any:
+        """SELECT of the ids of members in scope who share all ``kinds``: a row-level
+        condition per kind (the planner estimates it from the column statistics; a filter
+        on the aggregated mask was estimated at 1 % and planned as thousands of loops)."""
+        stmt = None
+        for kind in kinds:
+            one = consenting(self.org.id, kind, self.today, self.filters.department_id)
+            stmt = one if stmt is None else stmt.where(Consent.user_id.in_(one))
+        return stmt
+
+    def sharing_ids(self, kind: DataKind) -> list[int]:
+        if self._shared is not None:
+            return sorted(self.sharing(kind))
+        return [row[0] for row in _execute(self.sharing_select(kind))]
+
+    # Python ----------------------------------------------------------------------------
+    @property
+    def departments(self) -> dict[int, int | None]:
+        """user id -> department id of every member in scope (read once with ``shared``)."""
+        if self._departments is None:
+            self._load()
+        return self._departments
+
+    @property
+    def shared(self) -> dict[int, frozenset[DataKind]]:
+        """What each member in scope shares (read once with ``departments``)."""
+        if self._shared is None:
+            self._load()
+        return self._shared
+
+    def _load(self) -> None:
+        """One statement: every member in scope, their department and what they share."""
+        m, c = self.members(), self.consents()
+        stmt = select(m.c.user_id, m.c.department_id, c.c.mask).select_from(
+            m.outerjoin(c, c.c.user_id == m.c.user_id)
+        )
+        departments, shared = {}, {}
+        for user_id, department_id, mask in _execute(stmt):
+            departments[user_id] = department_id
+            if mask:
+                shared[user_id] = kinds_of_mask(mask)
+        self._departments, self._shared = departments, shared
+
+    def kinds_for(self, user_ids: Collection[int]) -> dict[int, frozenset[DataKind]]:
+        """What these members share: from ``shared`` when read, else one statement."""
+        if self._shared is not None:
+            return {uid: self._shared.get(uid, frozenset()) for uid in user_ids}
+        found = consented_kinds(self.org.id, user_ids) if user_ids else {}
+        return {uid: found.get(uid, frozenset()) for uid in user_ids}
 
     def sharing(self, kind: DataKind) -> set[int]:
         if kind not in self._sharing:
             self._sharing[kind] = {uid for uid, kinds in self.shared.items() if kind in kinds}
         return self._sharing[kind]
 
+    def kinds_of(self, user_id: int) -> frozenset[DataKind]:
+        return self.shared.get(user_id, frozenset())
+
     def failing(self) -> set[int]:
         """Active enrolments in scope failing a lab, of members sharing progress and scores
         (computed once per scope)."""
         if self._failing is None:
-            both = self.sharing(DataKind.PROGRESS) & self.sharing(DataKind.SCORES)
-            self._failing = risk.failing_ids(sorted(both), self.filters.course_ids())
+            both = self.sharing_select(DataKind.PROGRESS, DataKind.SCORES)
+            self._failing = risk.failing_ids(both, self.filters.course_ids())
         return self._failing
-
-    def kinds_of(self, user_id: int) -> frozenset[DataKind]:
-        return self.shared.get(user_id, frozenset())
 
 
 @dataclass
@@ -94,22 +178,8 @@ class Figures:
 
 
 def build_scope(org: Organisation, filters: ReportFilter, today: date | None = None) -> Scope:
-    """Two statements: the current memberships and the consents."""
-    departments = dict(db.session.execute(_current(org, filters.department_id, today)).all())
-    shared = consented_kinds(org.id, departments.keys()) if departments else {}
-    return Scope(org, filters, departments, shared)
-
-
-def _current(org: Organisation, department_id: int | None, today: date | None):  # -> Select
-    today = today or date.today()
-    stmt = select(Membership.user_id, Membership.department_id).where(
-        Membership.org_id == org.id,
-        Membership.started_on <= today,
-        or_(Membership.ended_on.is_(None), Membership.ended_on >= today),
-    )
-    if department_id is not None:
-        stmt = stmt.where(Membership.department_id == department_id)
-    return stmt
+    """The scope of a report (no statement yet: see ``Scope``)."""
+    return Scope(org, filters, today=today)
 
 
 def _at_risk(scope: Scope) -> Any:
@@ -121,11 +191,9 @@ def _at_risk(scope: Scope) -> Any:
 
 
 def _in_scope(scope: Scope) -> list[Any] | None:
-    """SQL conditions selecting the enrolments in scope (None: there are none)."""
-    sharing = sorted(scope.sharing(DataKind.PROGRESS))
-    if not sharing:
-        return None
-    conditions = [in_ids(_E.c.user_id, sharing)]
+    """SQL conditions selecting the enrolments in scope (a list, never None now: kept
+    Optional for callers that check)."""
+    conditions = [_E.c.user_id.in_(scope.sharing_select(DataKind.PROGRESS))]
     allowed = scope.filters.course_ids()
     if allowed is not None:
         conditions.append(in_ids(_E.c.course_id, sorted(allowed)))
@@ -191,11 +259,7 @@ def enrolment_page(scope: Scope, offset: int, limit: int) -> tuple[Figures, int]
 
 def enrolled_user_ids(scope: Scope) -> list[int]:
     """Members with an enrolment in scope (one statement)."""
-    conditions = _in_scope(scope)
-    if conditions is None:
-        return []
-    stmt = select(_E.c.user_id).where(*conditions).distinct()
-    return [row[0] for row in _execute(stmt)]
+    return sorted(row[0] for row in _execute(enrolled_select(scope)))
 
 
 def in_scope_ids(scope: Scope) -> Any:
@@ -232,73 +296,104 @@ class GroupRow:
 
 @dataclass(frozen=True)
 class Overview:
-    """The dashboard's aggregates over the enrolments in scope."""
+    """The dashboard's aggregates."""
 
+    members: int  # current members in scope
+    sharing: dict[str, int]  # kind -> members sharing it
     counts: StatusCounts
     departments: list[GroupRow]
     programmes: list[GroupRow]
-    #: members with an enrolment in scope, by id
-    enrolled_users: list[int]
 
 
 def overview(scope: Scope) -> Overview:
-    """Counts overall, per department and per programme, grouped by the database: one row
-    per member with enrolments in scope and one per programme (two statements)."""
-    conditions = _in_scope(scope)
-    per_user: dict[int, tuple[int, int, int, int]] = {}
-    programmes: list[GroupRow] = []
-    if conditions is not None:
-        figures = (
-            func.count(),
-            func.sum(_flag(_E.c.status == ACTIVE)),
-            func.sum(_flag(_at_risk(scope))),
-            func.sum(_flag(_E.c.status == COMPLETED)),
-        )
-        stmt = select(_E.c.user_id, *figures).where(*conditions).group_by(_E.c.user_id)
-        per_user = {row[0]: tuple(map(int, row[1:])) for row in _execute(stmt)}
-        pc = ProgrammeCourse.__table__
-        stmt = (
-            select(pc.c.programme_id, *figures, func.count(_E.c.user_id.distinct()))
-            .select_from(_E.join(pc, pc.c.course_id == _E.c.course_id))
-            .where(*conditions)
-            .group_by(pc.c.programme_id)
-        )
-        for programme_id, n, active, at_risk, completed, users in _execute(stmt):
-            counts = StatusCounts(users, n, int(active), int(at_risk), int(completed))
-            programmes.append(GroupRow(programme_id, users, users, counts))
-    totals: dict[int | None, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0, 0])
-    sharing = scope.sharing(DataKind.PROGRESS)
+    """Members and what they share per department (from ``Scope.departments``/``shared``:
+    one statement), enrolment counts per department and per programme (two statements
+    grouped by the database: a row per department or programme comes back, never a row per
+    enrolment)."""
+    per_department: dict[int | None, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    shared, nothing = scope.shared, frozenset()
     for user_id, department_id in scope.departments.items():
-        t = totals[department_id]  # members, sharing, with enrolments, n, active, risk, done
-        t[0] += 1
-        if user_id in sharing:
-            t[1] += 1
-        mine = per_user.get(user_id)
-        if mine is not None:
-            t[2] += 1
-            for i in range(4):
-                t[3 + i] += mine[i]
-    departments = [GroupRow(key, t[0], t[1], StatusCounts(*t[2:])) for key, t in totals.items()]
-    overall = StatusCounts(len(per_user), *(sum(v[i] for v in per_user.values()) for i in range(4)))
-    return Overview(overall, departments, programmes, sorted(per_user))
+        counts = per_department[department_id]  # members, sharing progress, scores, skills
+        counts[0] += 1
+        kinds = shared.get(user_id, nothing)
+        for i, kind in enumerate(REPORTED_KINDS, 1):
+            if kind in kinds:
+                counts[i] += 1
+    m = scope.members()
+    conditions = _in_scope(scope)
+    figures = (
+        func.count(),
+        func.sum(_flag(_E.c.status == ACTIVE)),
+        func.sum(_flag(_at_risk(scope))),
+        func.sum(_flag(_E.c.status == COMPLETED)),
+        func.count(_E.c.user_id.distinct()),
+    )
+    stmt = (
+        select(m.c.department_id, *figures)
+        .select_from(_E.join(m, m.c.user_id == _E.c.user_id))
+        .where(*conditions)
+        .group_by(m.c.department_id)
+    )
+    enrolled = {row[0]: _status_counts(row[1:]) for row in _execute(stmt)}
+    pc = ProgrammeCourse.__table__
+    stmt = (
+        select(pc.c.programme_id, *figures)
+        .select_from(_E.join(pc, pc.c.course_id == _E.c.course_id))
+        .where(*conditions)
+        .group_by(pc.c.programme_id)
+    )
+    programmes = []
+    for row in _execute(stmt):
+        counts = _status_counts(row[1:])
+        programmes.append(GroupRow(row[0], counts.members, counts.members, counts))
+    empty = StatusCounts(0, 0, 0, 0, 0)
+    departments = [
+        GroupRow(key, people_[0], people_[1], enrolled.get(key, empty))
+        for key, people_ in per_department.items()
+    ]
+    total = StatusCounts(*(sum(getattr(g.counts, f) for g in departments) for f in _FIELDS))
+    return Overview(
+        sum(p[0] for p in per_department.values()),
+        {
+            k.value: sum(p[1 + i] for p in per_department.values())
+            for i, k in enumerate(REPORTED_KINDS)
+        },
+        total,
+        departments,
+        programmes,
+    )
+
+
+_FIELDS = ("members", "enrolled", "active", "at_risk", "completed")
+
+
+def _status_counts(row: Any) -> StatusCounts:
+    n, active, at_risk, completed, users = (int(v or 0) for v in row)
+    return StatusCounts(users, n, active, at_risk, completed)
+
+
+def enrolled_select(scope: Scope) -> Any:
+    """SELECT of the ids of members with an enrolment in scope."""
+    return select(_E.c.user_id).where(*_in_scope(scope)).distinct()
 
 
 def _execute(stmt: Any) -> list[Any]:
     return db.session.connection().execute(stmt).all()
 
 
-def gpu_hours(org: Organisation, user_ids: set[int]) -> dict[int, float]:
-    """GPU-hours per member of the lab sessions ``org`` sponsored (open ones up to now),
-    one statement. Counted like ``lms.hub.accounting.gpu_hours_used``."""
-    if not user_ids:
-        return {}
+def gpu_hours(org: Organisation, user_ids: Collection[int] | Any) -> dict[int, float]:
+    """GPU-hours per member (``user_ids``: ids, or a SELECT of them) of the lab sessions
+    ``org`` sponsored (open ones up to now), one statement. Counted like
+    ``lms.hub.accounting.gpu_hours_used``."""
+    if isinstance(user_ids, Collection):
+        if not user_ids:
+            return {}
+        wanted = in_ids(LabSession.user_id, sorted(user_ids))
+    else:
+        wanted = LabSession.user_id.in_(user_ids)
     stmt = select(
         LabSession.user_id, LabSession.started_at, LabSession.stopped_at, LabSession.gpu_share
-    ).where(
-        LabSession.org_id == org.id,
-        LabSession.gpu_share > 0,
-        in_ids(LabSession.user_id, sorted(user_ids)),
-    )
+    ).where(LabSession.org_id == org.id, LabSession.gpu_share > 0, wanted)
     now, hours = utcnow(), defaultdict(float)
     for user_id, started, stopped, share in db.session.execute(stmt):
         hours[user_id] += ((stopped or now) - started).total_seconds() * share / 3600

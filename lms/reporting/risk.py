@@ -12,6 +12,7 @@ of members.
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 from sqlalchemy import and_, exists, select
 
@@ -21,10 +22,10 @@ from lms.db import db
 from lms.grading.models import GradingJob, JobStatus, Submission
 
 
-def failing_ids(user_ids: list[int], course_ids: Collection[int] | None) -> set[int]:
-    """Active enrolments of ``user_ids`` (in ``course_ids``; None: any course) with a
-    counted lab grade below the course's pass mark."""
-    if not user_ids or (course_ids is not None and not course_ids):
+def failing_ids(users: Any, course_ids: Collection[int] | None) -> set[int]:
+    """Active enrolments of ``users`` (a SELECT of user ids) in ``course_ids`` (None: any
+    course) with a counted lab grade below the course's pass mark."""
+    if course_ids is not None and not course_ids:
         return set()
     graded = exists().where(
         and_(
@@ -35,7 +36,7 @@ def failing_ids(user_ids: list[int], course_ids: Collection[int] | None) -> set[
         )
     )
     stmt = select(Enrollment.id).where(
-        in_ids(Enrollment.user_id, user_ids),
+        Enrollment.user_id.in_(users),
         Enrollment.status == EnrollmentStatus.ACTIVE,
         graded,
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import User
@@ -54,36 +54,37 @@ def listed_user_ids(scope: Scope, enrolled_users: Collection[int] | None = None)
 
 
 def member_rows(scope: Scope, figures: Figures, user_ids: list[int]) -> list[MemberRow]:
-    """Rows of ``user_ids`` ordered by name (a fixed number of statements)."""
+    """Rows of ``user_ids`` (members in scope) ordered by name (a fixed number of
+    statements)."""
     memberships = _memberships(scope, user_ids)
-    ids = {m.user_id for m in memberships}
+    ids = [m.user_id for m in memberships]
+    kinds = scope.kinds_for(ids)
     figures.ensure([e[0] for uid in ids for e in figures.of_user(uid)])
-    hours = queries.gpu_hours(scope.org, ids & scope.sharing(DataKind.PROGRESS))
-    skills = queries.skills_gained(ids & scope.sharing(DataKind.SKILLS))
-    return [_row(m, scope, figures, hours, skills) for m in memberships]
+    hours = queries.gpu_hours(scope.org, {u for u in ids if DataKind.PROGRESS in kinds[u]})
+    skills = queries.skills_gained({u for u in ids if DataKind.SKILLS in kinds[u]})
+    return [_row(m, kinds[m.user_id], figures, hours, skills) for m in memberships]
 
 
-def member_page(scope: Scope, enrolled_users: Collection[int] | None = None) -> Page:
-    """One page of rows, as the filters ask (the figures of that page's enrolments only)."""
-    user_ids = listed_user_ids(scope, enrolled_users)
+def member_page(scope: Scope) -> Page:
+    """One page of rows, as the filters ask, paged by name in the database (the figures of
+    that page's enrolments only)."""
     f = scope.filters
-    chosen = _ordered_by_name(user_ids, (f.page - 1) * f.per_page, f.per_page)
+    if f.narrows_enrolments:
+        listed = queries.enrolled_select(scope)
+    else:
+        m = scope.members()
+        listed = select(m.c.user_id)
+    total = db.session.scalar(select(func.count()).select_from(listed.subquery()))
+    stmt = select(User.id).where(User.id.in_(listed)).order_by(User.name, User.id)
+    chosen = list(db.session.scalars(stmt.offset((f.page - 1) * f.per_page).limit(f.per_page)))
     figures = queries.enrolment_figures(scope, chosen)
-    return Page(member_rows(scope, figures, chosen), f.page, f.per_page, len(user_ids))
-
-
-def _ordered_by_name(user_ids: list[int], offset: int, limit: int) -> list[int]:
-    """The ids of one page of ``user_ids`` ordered by name (the database pages)."""
-    if not user_ids:
-        return []
-    stmt = select(User.id).where(in_ids(User.id, user_ids)).order_by(User.name, User.id)
-    return list(db.session.scalars(stmt.offset(offset).limit(limit)))
+    return Page(member_rows(scope, figures, chosen), f.page, f.per_page, total or 0)
 
 
 def _memberships(scope: Scope, user_ids: list[int]) -> list[Membership]:
     if not user_ids:
         return []
-    today_ids, today = set(user_ids) & scope.departments.keys(), date.today()
+    today_ids, today = set(user_ids), scope.today
     stmt = (
         select(Membership)
         .join(User, User.id == Membership.user_id)
@@ -101,8 +102,9 @@ def _memberships(scope: Scope, user_ids: list[int]) -> list[Membership]:
     return result
 
 
-def _row(m: Membership, scope: Scope, figures: Figures, hours: dict, skills: dict) -> MemberRow:
-    kinds = scope.kinds_of(m.user_id)
+def _row(
+    m: Membership, kinds: frozenset[DataKind], figures: Figures, hours: dict, skills: dict
+) -> MemberRow:
     values: dict = {}
     if DataKind.PROGRESS in kinds:
         mine = figures.of_user(m.user_id)

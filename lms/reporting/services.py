@@ -53,13 +53,12 @@ def dashboard(actor: User, org: Organisation, filters: ReportFilter, locale: str
     require_reporter(actor, org)
     scope = queries.build_scope(org, filters)
     overview = queries.overview(scope)
-    progress_ids = scope.sharing(DataKind.PROGRESS)
-    gained = queries.skills_gained(scope.sharing(DataKind.SKILLS))
-    hours = queries.gpu_hours(org, progress_ids)
+    gained = queries.skills_gained(scope.sharing_ids(DataKind.SKILLS))
+    hours = queries.gpu_hours(org, scope.sharing_select(DataKind.PROGRESS))
     board = Dashboard(
         scope,
-        len(scope.departments),
-        {k.value: len(scope.sharing(k)) for k in queries.REPORTED_KINDS},
+        overview.members,
+        overview.sharing,
         overview.counts,
         overview.departments,
         overview.programmes,
@@ -67,9 +66,9 @@ def dashboard(actor: User, org: Organisation, filters: ReportFilter, locale: str
         charts.status_chart(overview.counts),
         charts.skills_chart(gained, locale),
         round(sum(hours.values()), 1),
-        rows.member_page(scope, overview.enrolled_users),
+        rows.member_page(scope),
     )
-    log_view(actor, scope, scope.departments.keys(), "page")
+    log_view(actor, scope, None, "page")
     return board
 
 
@@ -84,14 +83,20 @@ def export_rows(actor: User, org: Organisation, filters: ReportFilter) -> list[r
     return found
 
 
-def log_view(viewer: User | None, scope: Scope, user_ids: Collection[int], via: str) -> None:
-    """Log what the organisation saw of ``user_ids``: one entry per combination of shared
-    kinds (membership facts only: no kinds), so each member's log says exactly what was
-    seen of them; at most eight entries, one INSERT statement for all."""
+def log_view(viewer: User | None, scope: Scope, user_ids: Collection[int] | None, via: str) -> None:
+    """Log what the organisation saw of ``user_ids`` (None: every member in scope): one
+    entry per combination of shared kinds (membership facts only: no kinds), so each
+    member's log says exactly what was seen of them; at most eight entries, one INSERT
+    statement for all."""
     groups: dict[frozenset[DataKind], list[int]] = defaultdict(list)
-    shared, reported, nothing = scope.shared, {}, frozenset()
-    for user_id in user_ids:  # thousands: a dict lookup each, no set arithmetic
-        kinds = shared.get(user_id, nothing)
+    if user_ids is None:
+        shared, nothing = scope.shared, frozenset()
+        pairs = [(uid, shared.get(uid, nothing)) for uid in scope.departments]
+    else:
+        shared = scope.kinds_for(list(user_ids))
+        pairs = [(uid, shared[uid]) for uid in user_ids]
+    reported: dict = {}
+    for user_id, kinds in pairs:  # thousands: a dict lookup each, no set arithmetic
         key = reported.get(kinds)
         if key is None:
             key = reported[kinds] = kinds & REPORTED

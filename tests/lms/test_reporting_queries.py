@@ -132,7 +132,8 @@ def test_overview_totals_agree_with_the_enrolments_listed(world):
     assert overview.counts.enrolled == len(figures.enrolments)
     assert overview.counts.active == statuses.count("active")
     assert overview.counts.at_risk == len(figures.at_risk)
-    assert overview.enrolled_users == sorted({e[1] for e in figures.enrolments})
+    assert queries.enrolled_user_ids(scope) == sorted({e[1] for e in figures.enrolments})
+    assert overview.members == 4 and overview.sharing == {"progress": 2, "scores": 1, "skills": 1}
     by_status = queries.overview(queries.build_scope(world.org, ReportFilter(status="at_risk")))
     assert by_status.counts.enrolled == len(figures.at_risk)
 
