@@ -6,7 +6,10 @@ database in ``LMS_BENCH_DATABASE_URL`` (default: the local ``test`` database) th
 Alembic migrations, with COPY: an organisation of 5,000 members in 10 departments, 50
 courses of 20 items (every fourth due weekly, some past due), 5 programmes, 20,000
 enrolments, 200,000 progress rows spread over 12 weeks, consents (70 % share progress, 50 %
-scores, 40 % skills) and 2,000 GPU lab sessions. Then, logged in as the manager with the
+scores, 40 % skills), 2,000 GPU lab sessions and (unless ``--no-skills``) graded skill
+evidence as ``bench/org_bench_skills.py`` makes it: three assignments per course mapped to
+competency units, 1-3 graded attempts per assignment for 60 % of the enrolments (~73,000
+submissions, ~360,000 graded cells). Then, logged in as the manager with the
 Flask test client, the median and p95 response time and SQL statement count of:
 
 - the dashboard ``/orgs/<slug>/dashboard`` (whole org, and one department + status filter),
@@ -14,8 +17,8 @@ Flask test client, the median and p95 response time and SQL statement count of:
 - the export of all members ``/orgs/<slug>/dashboard/export.csv`` and ``.xlsx``,
 - the HR API ``/api/v1/orgs/<slug>/members`` and ``/progress`` with an organisation token.
 
-Every request also writes its access log (one entry per consent combination, with a row per
-member seen), as in production. Targets: dashboard p95 < 200 ms, export < 5 s.
+Every request also writes its access log (one entry per consent combination with the ids of
+the members seen), as in production. Targets: dashboard p95 < 200 ms, export < 5 s.
 Run: ``.venv/bin/python bench/org_bench.py [--requests 50] [--keep]``.
 """
 
@@ -84,6 +87,13 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--only", default="", help="time only pages whose name has this")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--skills",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="fill graded skill evidence (bench/org_bench_skills.py): submissions, results, "
+        "cells, skill mappings (default: yes)",
+    )
     return parser.parse_args()
 
 
@@ -118,11 +128,18 @@ class Filler:
         self.copy("memberships", members, manager)
         self._courses()
         enrolments = self._enrolments()
+        skills = {}
+        if self.args.skills:  # graded skill evidence, as production has it
+            from bench.org_bench_skills import fill_skills
+
+            plan = [(e, u, c) for e, (u, c) in enumerate(self.plan, 1)]
+            rng = random.Random(self.args.seed + 1)  # the other data stays as without
+            skills = fill_skills(self.conn, rng, self.now, self.args.courses, plan)
         consents = self._consents()
         self._sessions()
         return {"members": n, "manager": manager, "courses": self.args.courses,
                 "enrollments": enrolments, "progress": self.args.progress,
-                "consents": consents}  # fmt: skip
+                "consents": consents, "submissions": skills.get("submissions", 0)}  # fmt: skip
 
     def _courses(self) -> None:
         n = self.args.courses
@@ -153,6 +170,7 @@ class Filler:
         rows = ((e, u, c, self.rng.choice(statuses), 1, self.now)
                 for e, (u, c) in enumerate(plan, 1))  # fmt: skip
         self.copy("enrollments", rows, len(plan))
+        self.plan = plan
         per_enrol = max(1, self.args.progress // len(plan))
 
         def progress() -> Iterator[tuple]:
