@@ -1,0 +1,114 @@
+"""``lms.reporting.risk.failing_ids`` (one statement) answers exactly what
+``lms.completion.progress.progress_for`` says about failing labs, on varied data: last and
+best policies, a newer version that drops or re-weights a lab, regrades whose latest job
+failed, ungraded attempts, a course pass mark, dropped enrolments, several courses."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from sqlalchemy import select
+
+from lms.accounts.models import User
+from lms.catalog.models import Enrollment, EnrollmentStatus
+from lms.completion.models import CompletionPolicy
+from lms.completion.progress import progress_for
+from lms.db import db
+from lms.grading.models import GradingJob, GradingResult, JobStatus, Submission
+from lms.publishing.models import Assignment
+from lms.reporting.risk import failing_ids
+from tests.lms.completion_support import add_attempt, add_version
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_failing_ids_agree_with_progress_for(seed, make_user, make_course, make_enrollment):
+    rng = random.Random(seed)
+    courses = [make_course() for _ in range(3)]
+    add_version(courses[0], [("lab1", 10.0, "last"), ("lab2", 5.0, "best")])
+    first = add_version(courses[1], [("a", 8.0, "best"), ("b", 4.0, "last")])
+    add_version(courses[1], [("a", 8.0, "last")], number=2)  # b dropped, a now "last"
+    add_version(courses[2], [("x", 12.0, "best")])
+    db.session.add(CompletionPolicy(course_id=courses[2].id, lab_pass_percent=80.0))
+    db.session.commit()
+    labs = {courses[0].id: ["lab1", "lab2"], courses[1].id: ["a", "b"], courses[2].id: ["x"]}
+    points = {"lab1": 10.0, "lab2": 5.0, "a": 8.0, "b": 4.0, "x": 12.0}
+    users = [make_user() for _ in range(12)]
+    for user in users:
+        for course in rng.sample(courses, rng.randint(1, 3)):
+            enrollment = make_enrollment(user, course)
+            if rng.random() < 0.15:
+                enrollment.status = EnrollmentStatus.DROPPED
+            for name in labs[course.id]:
+                for _attempt in range(rng.randint(0, 3)):
+                    status = rng.choice([JobStatus.GRADED] * 4 + [JobStatus.FAILED])
+                    score = round(rng.uniform(0, points[name]), 2)
+                    version = first if name == "b" else None  # b is only in version 1
+                    add_attempt(user, course, name, score, status=status, version=version)
+    # Regrades against version 2 (a job per submission and assignment): a newer job that
+    # failed hides the attempt's earlier grade; a newer graded one replaces it.
+    second = max(
+        db.session.scalars(
+            select(Assignment).where(Assignment.course_id == courses[1].id, Assignment.name == "a")
+        ),
+        key=lambda a: a.course_version_id,
+    )
+    # Version-1 attempts of "a" (submitted before version 2 existed), regraded against it.
+    for user in users[:6]:
+        if db.session.scalar(
+            select(Enrollment.id).where(
+                Enrollment.user_id == user.id, Enrollment.course_id == courses[1].id
+            )
+        ):
+            add_attempt(user, courses[1], "a", round(rng.uniform(0, 8), 2), version=first)
+    regraded = select(Submission).where(Submission.assignment_id != second.id)
+    regraded = regraded.where(
+        Submission.course_id == courses[1].id, Submission.assignment_name == "a"
+    )
+    for submission in db.session.scalars(regraded).all():
+        roll = rng.random()
+        if roll < 0.3:
+            _regrade(submission, second, JobStatus.FAILED)
+        elif roll < 0.5:
+            _regrade(submission, second, JobStatus.GRADED, score=rng.uniform(0, 3))
+    db.session.commit()
+    expected = {
+        eid
+        for eid, f in progress_for(db.session.scalars(select(Enrollment.id))).items()
+        if "failing_labs" in f.at_risk_reasons
+    }
+    everyone = select(User.id)
+    assert failing_ids(everyone, None) == expected
+    assert expected  # the data has failing labs
+    one = courses[0].id
+    in_one = {e for e in expected if db.session.get(Enrollment, e).course_id == one}
+    assert failing_ids(everyone, {one}) == in_one
+    assert failing_ids(select(User.id).where(User.id == users[0].id), None) == {
+        e for e in expected if db.session.get(Enrollment, e).user_id == users[0].id
+    }
+
+
+def _regrade(submission: Submission, assignment, status: JobStatus, score: float = 0) -> None:
+    job = GradingJob(
+        submission_id=submission.id,
+        assignment_id=assignment.id,
+        status=status,
+        backend="fake",
+        backend_job_id=f"regrade-{submission.id}",
+    )
+    db.session.add(job)
+    db.session.flush()
+    if status == JobStatus.GRADED:
+        db.session.add(
+            GradingResult(
+                job_id=job.id,
+                submission_id=submission.id,
+                course_version_id=assignment.course_version_id,
+                status="graded",
+                auto_earned=score,
+                earned=score,
+                possible=assignment.points,
+                late_factor=1.0,
+                score=score,
+            )
+        )
