@@ -57,6 +57,7 @@ ERASURE_POLICY: dict[str, tuple[str, Any]] = {
     ),
     "enrollments": ("keep", _l("grade record: enrolment, progress and status behind grades")),
     "progress_weeks": ("keep", _l("derived from the kept progress: items completed per week")),
+    "skill_achievements": ("keep", _l("derived from the kept grades: skills achieved")),
     "assignment_extensions": ("scrub", _l("deadline kept for the grade record, reason cleared")),
     "feedback_releases": ("keep", _l("grade record: when feedback was released")),
     "attendance": ("keep", _l("evidence behind confirmed completions")),

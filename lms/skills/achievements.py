@@ -27,9 +27,10 @@ from lms.skills import graded
 EPSILON = 1e-9
 
 
-def achieved(user_ids: list[int], threshold: float) -> Any:
+def achieved(user_ids: list[int], threshold: float, dialect: str | None = None) -> Any:
     """CTE ``user_id unit_id at``: the units ``user_ids`` achieved, with the time of the
-    latest evidence in the best course."""
+    latest evidence in the best course. ``dialect`` (``"postgresql"``, ``"sqlite"``): the
+    database it will run on; None: the session's (a bare connection passes its own)."""
     maps = graded.mapped()
     counted = graded.counted(user_ids, maps)
     ratios = _ratios(user_ids, maps, counted)
@@ -37,12 +38,12 @@ def achieved(user_ids: list[int], threshold: float) -> Any:
         select(
             maps.c.unit_id,
             maps.c.course_id,
-            _ordered_sum(maps.c.weight, maps.c.id).label("weight"),
+            _ordered_sum(maps.c.weight, maps.c.id, dialect).label("weight"),
         )
         .group_by(maps.c.unit_id, maps.c.course_id)
         .cte("total")
     )
-    score = _ordered_sum(ratios.c.weight * ratios.c.ratio, ratios.c.mapping_id) / func.min(
+    score = _ordered_sum(ratios.c.weight * ratios.c.ratio, ratios.c.mapping_id, dialect) / func.min(
         total.c.weight
     )
     # Only courses at the threshold can be a unit's best course when it is achieved.
@@ -129,10 +130,10 @@ def _ratios(user_ids: list[int], maps: Any, counted: Any) -> Any:
     return union_all(graded_rows, completed).cte("ratios")
 
 
-def _ordered_sum(value: Any, order: Any) -> Any:
+def _ordered_sum(value: Any, order: Any, dialect: str | None) -> Any:
     """``sum(value)`` added in ``order`` on PostgreSQL (as Python adds the mappings, by id,
     so equal scores stay equal to the last bit); SQLite adds in its scan order."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if (dialect or db.session.get_bind().dialect.name) == "postgresql":
         from sqlalchemy.dialects.postgresql import aggregate_order_by
 
         return func.sum(aggregate_order_by(value, order))

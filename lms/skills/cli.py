@@ -1,5 +1,5 @@
 """``flask --app lms skills …``: load the starter framework, import a CSV, sync mappings,
-show a learner's profile. Each command commits once at the end (nothing on a problem)."""
+show a learner's profile, refresh or check the stored achievements. Each command commits once at the end (nothing on a problem)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from lms.accounts.services import get_user_by_email
 from lms.catalog.models import Course
 from lms.cli import domain_errors_exit, make_group
 from lms.db import db
+from lms.skills import graded
 from lms.skills.csvimport import ENCODINGS
 from lms.skills.evidence import skill_profile
 from lms.skills.mapping import sync_all, sync_course
 from lms.skills.services import ImportReport, import_units, load_starter
+from lms.skills.stored import differences, everyone, refresh_chunk
 
 skills_cli = make_group("skills", "Competency framework, skill mappings and profiles.")
 
@@ -94,3 +96,36 @@ def profile_command(email: str) -> None:
         click.echo(
             f"{status.code}\tL{status.level}\t{status.state}\t{status.percent}%\t{status.name_en}"
         )
+
+
+@skills_cli.command("refresh-achievements")
+@click.option(
+    "--check", is_flag=True, help="Compare the stored rows with the rules; change nothing."
+)
+def refresh_achievements_command(check: bool) -> None:
+    """Recompute every learner's stored achievements (skill_achievements) from the graded
+    evidence, or with --check list where they differ (exit status 1 when they do)."""
+    connection = db.session.connection()
+    users = everyone(connection)
+    found = []
+    with click.progressbar(length=len(users), label="learners") as bar:
+        for chunk in graded.chunks(users):
+            if check:
+                found.extend(differences(connection, chunk))
+            else:
+                refresh_chunk(connection, chunk)
+            bar.update(len(chunk))
+    if not check:
+        db.session.commit()
+        click.echo(f"Recomputed the achievements of {len(users)} learners.")
+        return
+    for diff in found:
+        click.echo(
+            f"user {diff.user_id}\tunit {diff.unit_id}\tstored {diff.stored}\t"
+            f"computed {diff.computed}",
+            err=True,
+        )
+    if found:
+        click.echo(f"{len(found)} differences: run without --check to repair them.", err=True)
+        sys.exit(1)
+    click.echo(f"The stored achievements of {len(users)} learners match the rules.")

@@ -29,6 +29,7 @@ from lms.publishing.models import Assignment
 from lms.publishing.services import current_version
 from lms.skills.models import CompetencyUnit, MappingSource, SkillMapping
 from lms.skills.services import get_unit
+from lms.skills.stored import refresh_achievements
 from lms.storage import blob_store
 
 log = logging.getLogger(__name__)
@@ -210,6 +211,9 @@ def sync_course(actor: User | None, course: Course) -> SyncReport:
         )
         report.added += 1
     db.session.flush()
+    if report.removed and not report.added:
+        # The bulk DELETE bypassed the ORM; new mappings would have marked the course.
+        refresh_achievements(db.session.connection(), course_ids=[course.id])
     details = {"added": report.added, "removed": report.removed, "units": report.units_created}
     record("skills.sync", actor=actor, obj=course, details=details)
     return report

@@ -106,3 +106,23 @@ class SkillMapping(db.Model):
         if not self.assignment_name:
             return "course"
         return "cell" if self.cell_id else "assignment"
+
+
+class SkillAchievement(db.Model):
+    """A unit ``user`` has achieved, as ``lms.skills.evidence`` decides from the graded
+    evidence, stored so that pages counting achievements read one row per learner and unit.
+    Kept in the same transaction as every change to the evidence (``lms.skills.stored``);
+    ``achieved_at`` is the time of the latest evidence in the best course."""
+
+    __tablename__ = "skill_achievements"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("competency_units.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    achieved_at: Mapped[datetime | None]
+
+
+from lms.skills import stored as _stored  # noqa: E402,F401  (keeps skill_achievements right)
