@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from autograder.cgroups import remove_orphaned_groups
+from autograder.cgroups import remove_orphaned_groups, wait_for_cleanup
 from autograder.contract import Limits
 from autograder.execute import CodeCell, Execution, Executor, SandboxUnavailable, register_executor
 from autograder.sandbox import sandbox_status
@@ -257,6 +257,9 @@ class ZygoteExecutor(Executor):
         if self._kernel is not None:
             self._kernel.close()
             self._kernel = None
+        # The last job's cgroup is removed in the background; a worker that exits right
+        # after closing would leave it behind (for the next grader to remove, with a warning).
+        wait_for_cleanup()
 
 
 def _shared_socket() -> socket.socket | None:

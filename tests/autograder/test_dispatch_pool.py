@@ -246,3 +246,25 @@ def test_prestarted_workers_are_capped_and_then_grade(make_job: Callable[..., Jo
     results = _run(pool, [make_job(f"j{i}", CORRECT) for i in range(3)])
     assert {r.earned for r in results.values()} == {1.0}
     assert pool._pool == []  # run() stopped them
+
+
+def test_workers_leave_no_job_cgroup_behind(make_job: Callable[..., Job]) -> None:
+    from autograder.cgroups import cgroup_support, parent_name
+    from autograder.execute import sandbox_status
+
+    if not sandbox_status().available:
+        pytest.skip("job cgroups belong to the sandboxed executor")
+    support = cgroup_support()
+    base = (
+        support.root / parent_name()
+        if support.version == 2
+        else support.root / "pids" / parent_name()
+    )
+    pool = LocalPool(workers=2)
+    workers: set[int] = set()
+    pool.run(
+        [make_job(f"j{i}", CORRECT) for i in range(4)],
+        lambda _: workers.update(w.proc.pid for w in pool._pool),
+    )
+    left = [p.name for p in base.iterdir() if p.is_dir() and p.name.split("-")[0][1:].isdigit()]
+    assert not [name for name in left if int(name.split("-")[0][1:]) in workers]
