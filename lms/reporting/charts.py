@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -81,17 +81,17 @@ def status_chart(counts: StatusCounts) -> Chart:
     return row_chart([Bar(str(label), n / total, str(n)) for label, n in parts])
 
 
-def skills_chart(gained: dict[int, list], locale: str, top: int = 10) -> Chart:
-    """The ``top`` skills by number of members who reached them."""
-    counter: Counter[str] = Counter()
-    for statuses in gained.values():
-        counter.update({skill_name(s, locale) for s in statuses})
-    members = len(gained) or 1
-    bars = [Bar(name, n / members, str(n)) for name, n in counter.most_common(top)]
+def skills_chart(gained: Any, locale: str, top: int = 10) -> Chart:
+    """The ``top`` skills by number of members who reached them (``gained``: the members'
+    ``lms.skills.evidence.AchievementCounts``), as shares of the members counted."""
+    members = len(gained.per_user) or 1
+    bars = [
+        Bar(skill_name(unit, locale), n / members, str(n)) for unit, n in gained.most_achieved(top)
+    ]
     return row_chart(bars)
 
 
 def skill_name(status: object, locale: str) -> str:
-    """A ``lms.skills.evidence.SkillStatus`` as "CODE name" in ``locale``."""
+    """A unit (``SkillStatus`` or ``UnitInfo`` of ``lms.skills``) as "CODE name" in ``locale``."""
     name = getattr(status, f"name_{locale}", "") or getattr(status, "name_ko", "")
     return f"{status.code} {name}"

@@ -401,12 +401,22 @@ def gpu_hours(org: Organisation, user_ids: Collection[int] | Any) -> dict[int, f
 
 
 def skills_gained(user_ids: set[int]) -> dict[int, list]:
-    """Achieved skills of these members (``lms.skills.evidence.skills_gained``)."""
+    """Achieved skills of these members with their evidence
+    (``lms.skills.evidence.skills_gained``): for one member's page."""
     if not user_ids:
         return {}
     from lms.skills.evidence import skills_gained as gained
 
     return gained(sorted(user_ids))
+
+
+def skill_counts(user_ids: Collection[int]) -> Any:
+    """How many units each of these members achieved and how many of them achieved each
+    unit (``lms.skills.evidence.achievement_counts``, decided by the database): for the
+    dashboard's chart, the member table and the export."""
+    from lms.skills.evidence import achievement_counts
+
+    return achievement_counts(sorted(user_ids))
 
 
 def last_activity(figures: Figures, user_id: int) -> datetime | None:

@@ -61,7 +61,7 @@ def member_rows(scope: Scope, figures: Figures, user_ids: list[int]) -> list[Mem
     kinds = scope.kinds_for(ids)
     figures.ensure([e[0] for uid in ids for e in figures.of_user(uid)])
     hours = queries.gpu_hours(scope.org, {u for u in ids if DataKind.PROGRESS in kinds[u]})
-    skills = queries.skills_gained({u for u in ids if DataKind.SKILLS in kinds[u]})
+    skills = queries.skill_counts([u for u in ids if DataKind.SKILLS in kinds[u]]).per_user
     return [_row(m, kinds[m.user_id], figures, hours, skills) for m in memberships]
 
 
@@ -123,7 +123,7 @@ def _row(
             )
             values["labs_failed"] = sum(len(f.labs_failed) for f in found)
     if DataKind.SKILLS in kinds:
-        values["skills"] = len(skills.get(m.user_id, []))
+        values["skills"] = skills.get(m.user_id, 0)
     return MemberRow(m, kinds, **values)
 
 
