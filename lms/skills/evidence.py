@@ -22,10 +22,11 @@ The rules (docs/skills.md):
 Profiles are computed from the grades, so regrades, manual points and revoked completions
 show at once; only the achieved units are also stored (``lms.skills.stored``, kept in the
 same transaction as the grades), with ``achieved_units`` / ``achievement_counts`` as the
-oracle the stored rows are checked against. Every function runs a fixed number of queries whatever the
-number of users (user ids go into the queries in chunks of ``CHUNK``). ``achieved_units`` and
-``achievement_counts`` let the database apply the rules (``lms.skills.achievements``) and
-answer exactly as ``skills_gained`` for pages that need no evidence.
+oracle the stored rows are checked against. Every function runs a fixed number of queries
+whatever the number of users (user ids go into the queries in chunks of ``CHUNK``).
+``achieved_units`` and ``achievement_counts`` let the database apply the rules
+(``lms.skills.achievements``) and answer exactly as ``skills_gained`` for pages that need no
+evidence.
 """
 
 from __future__ import annotations
