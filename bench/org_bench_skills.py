@@ -221,6 +221,27 @@ class SkillFiller:
                                        auto, earned, POSSIBLE, factor, earned * factor,
                                        not by_hand, "[]", "", "", "", 1, done))  # fmt: skip
 
+    def achievements(self, user_ids: list[int]) -> None:
+        """Fill ``skill_achievements`` (COPY bypassed the ORM that keeps it) with the
+        statements ``lms.skills.stored.refresh_achievements`` runs, written out as SQL."""
+        from sqlalchemy.dialects import postgresql
+
+        from lms.skills.graded import chunks
+        from lms.skills.stored import refresh_statements
+
+        started = time.perf_counter()
+        with self.conn.cursor() as cur:
+            for chunk in chunks(user_ids):
+                for stmt in refresh_statements(chunk, "postgresql"):
+                    compiled = stmt.compile(
+                        dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+                    )
+                    cur.execute(str(compiled))
+            cur.execute("SELECT count(*) FROM skill_achievements")
+            self.counts["skill_achievements"] = cur.fetchone()[0]
+        took = time.perf_counter() - started
+        print(f"skill_achievements filled for {len(user_ids)} learners in {took:.1f} s")
+
     def reset_sequences(self) -> None:
         with self.conn.cursor() as cur:
             for table in SKILL_COLUMNS:
@@ -247,6 +268,7 @@ def fill_skills(
     filler.mappings()
     filler.graded_work(enrolments, versions)
     filler.reset_sequences()
+    filler.achievements(sorted({uid for _e, uid, _c in enrolments}))
     return filler.counts
 
 
@@ -341,9 +363,45 @@ def run(args: argparse.Namespace, url: str) -> int:
         return time_skills(app, args, sharing)
 
 
+def time_write(app: Any, repeat: int = 20) -> None:
+    """What keeping ``skill_achievements`` adds to one write: a manual point on a result
+    part, flushed with and without the refresh listener (rolled back each time)."""
+    from sqlalchemy import event, select
+    from sqlalchemy.orm import Session
+
+    from lms.db import db
+    from lms.grading.models import ResultPart
+    from lms.skills import stored
+
+    with app.app_context():
+        ids = list(db.session.scalars(select(ResultPart.id).order_by(ResultPart.id).limit(5000)))
+    part_ids = random.Random(7).sample(ids, repeat)
+    figures = {}
+    for label, listening in (("with the refresh", True), ("without", False)):
+        if not listening:
+            event.remove(Session, "after_flush_postexec", stored._refresh)
+        timings = []
+        with app.app_context():
+            for part_id in part_ids:
+                part = db.session.get(ResultPart, part_id)
+                part.manual_earned = 0.0 if part.manual_earned else part.possible
+                started = time.perf_counter()
+                db.session.flush()
+                timings.append((time.perf_counter() - started) * 1000)
+                db.session.rollback()
+        if not listening:
+            event.listen(Session, "after_flush_postexec", stored._refresh)
+        timings.sort()
+        figures[label] = timings[len(timings) // 2]
+    print(
+        f"One manual point flushed (median of {repeat}): {figures['with the refresh']:.1f} ms "
+        f"with the skill_achievements refresh, {figures['without']:.1f} ms without"
+    )
+
+
 def time_skills(app: Any, args: argparse.Namespace, user_ids: list[int]) -> int:
     """Time the skills calls for ``user_ids``; check that they agree. 0 when they do."""
-    from lms.skills import evidence
+    from lms.skills import evidence, stored
 
     calls = {
         "skills_gained (SkillStatus with evidence)": (
@@ -358,6 +416,10 @@ def time_skills(app: Any, args: argparse.Namespace, user_ids: list[int]) -> int:
             lambda: evidence.achievement_counts(user_ids),
             args.repeat,
         ),
+        "stored_achievement_counts (skill_achievements)": (
+            lambda: stored.stored_achievement_counts(user_ids),
+            args.repeat,
+        ),
     }
     results, answers = {}, {}
     for name, (call, repeat) in calls.items():
@@ -365,7 +427,7 @@ def time_skills(app: Any, args: argparse.Namespace, user_ids: list[int]) -> int:
         if args.profile:
             with app.app_context():
                 profile(call, name)
-    gained, achieved, counts = answers.values()
+    gained, achieved, counts, kept = answers.values()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"\n{len(user_ids)} members; load average {load} on {os.cpu_count()} CPUs.")
     pairs = {u: [(s.unit_id, s.achieved_at) for s in v] for u, v in gained.items()}
@@ -382,7 +444,10 @@ def time_skills(app: Any, args: argparse.Namespace, user_ids: list[int]) -> int:
         u: len(v) for u, v in pairs.items()
     }
     print(f"achieved_units and achievement_counts agree with skills_gained: {same}")
-    return 0 if same else 1
+    stored_same = (kept.per_user, kept.per_unit) == (counts.per_user, counts.per_unit)
+    print(f"stored_achievement_counts agrees with achievement_counts: {stored_same}")
+    time_write(app)
+    return 0 if same and stored_same else 1
 
 
 def timed(app: Any, call: Any, repeat: int, warm: int = 1) -> tuple[dict, Any]:

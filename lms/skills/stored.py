@@ -96,13 +96,20 @@ def refresh_achievements(
 
 def refresh_chunk(connection: Any, user_ids: list[int]) -> None:
     """Replace the stored rows of ``user_ids`` (at most ``CHUNK``) with the computed ones."""
-    chosen = achievements.achieved(user_ids, _threshold(), connection.dialect.name)
-    connection.execute(delete(_TABLE).where(graded.written_in(_TABLE.c.user_id, user_ids)))
-    connection.execute(
+    for stmt in refresh_statements(user_ids, connection.dialect.name):
+        connection.execute(stmt)
+
+
+def refresh_statements(user_ids: list[int], dialect: str) -> tuple[Any, Any]:
+    """The DELETE and INSERT … SELECT that replace the stored rows of ``user_ids`` on a
+    ``dialect`` database (also for loaders that run SQL text on a driver connection)."""
+    chosen = achievements.achieved(user_ids, _threshold(), dialect)
+    return (
+        delete(_TABLE).where(graded.written_in(_TABLE.c.user_id, user_ids)),
         insert(_TABLE).from_select(
             ["user_id", "unit_id", "achieved_at"],
             select(chosen.c.user_id, chosen.c.unit_id, chosen.c.at),
-        )
+        ),
     )
 
 
