@@ -140,8 +140,8 @@ def differences(connection: Any, user_ids: list[int]) -> list[Difference]:
 
 def stored_achievement_counts(users: Iterable[int] | Select) -> Any:
     """``AchievementCounts`` of ``users`` read from the stored table: the same answer as
-    ``evidence.achievement_counts``. ``users``: user ids, or a SELECT of one column of user
-    ids (joined in the statement, not fetched first). Every user is a key of ``per_user``
+    ``evidence.achievement_counts``. ``users``: user ids, or a SELECT of one column of
+    distinct user ids (joined in the statement, not fetched first). Every user is a key of ``per_user``
     (0 included). Two statements (one per ``CHUNK`` ids and one for the units' names). No
     access or consent check."""
     from lms.skills.evidence import AchievementCounts
