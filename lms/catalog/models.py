@@ -12,6 +12,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import false as sql_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User, _enum
@@ -217,6 +218,8 @@ class Enrollment(db.Model):
     #: The earliest due date among the course's items not done yet (None: none left);
     #: behind schedule means ``next_due_at < now``. Kept by ``lms.catalog.deadlines``.
     next_due_at: Mapped[datetime | None]
+    #: A counted lab grade is below the pass mark (``lms.completion.failing`` keeps it).
+    labs_failing: Mapped[bool] = mapped_column(default=False, server_default=sql_false())
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     course: Mapped[Course] = relationship()

@@ -163,3 +163,6 @@ class Completion(db.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+from lms.completion import failing as _failing  # noqa: E402,F401  (keeps labs_failing)

@@ -36,14 +36,11 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
 from lms.catalog.models import CourseItem, Enrollment, EnrollmentStatus, Progress
+from lms.completion.failing import DEFAULT_LAB_PASS_PERCENT  # noqa: E402  (one definition)
 from lms.db import db, utcnow
 from lms.grading.models import GradingJob, GradingResult, JobStatus, Submission
 from lms.grading.policy import counted_score
 from lms.publishing.models import Assignment, CourseVersion
-
-#: An assignment is a passed lab from this share of its points, unless the course's
-#: completion policy sets another pass mark.
-DEFAULT_LAB_PASS_PERCENT = 60.0
 
 #: Translated names of ``EnrollmentFigures.at_risk_reasons`` codes, for pages.
 AT_RISK_REASONS = {

@@ -5,8 +5,8 @@
 enrolments in scope are those of members who share their progress, in the filtered courses
 and status; *at risk* is ``lms.completion.progress``'s definition, read without computing
 every enrolment's figures: behind schedule is ``enrollments.next_due_at < now`` (kept by
-``lms.catalog.deadlines``), failing labs is ``progress_for`` on the few graded enrolments of
-members who also share their scores (``lms.reporting.risk``).
+``lms.catalog.deadlines``), failing labs is ``enrollments.labs_failing`` (kept by
+``lms.completion.failing``) for members who also share their scores.
 
 The dashboard's aggregates are grouped by the database (``overview``: one row per member
 with enrolments, one per programme); only the enrolments a page lists reach Python
@@ -37,7 +37,6 @@ from lms.consent.services import (
 from lms.db import db, utcnow
 from lms.hub.models import LabSession
 from lms.orgs.models import Membership, Organisation
-from lms.reporting import risk
 from lms.reporting.filters import ReportFilter
 
 REPORTED_KINDS = (DataKind.PROGRESS, DataKind.SCORES, DataKind.SKILLS)
@@ -66,7 +65,6 @@ class Scope:
         self.today, self.now = today or date.today(), utcnow()
         self._departments, self._shared = departments, shared
         self._sharing: dict[DataKind, set[int]] = {}
-        self._failing: set[int] | None = None
 
     # SQL -------------------------------------------------------------------------------
     def members(self) -> Any:
@@ -144,14 +142,6 @@ class Scope:
     def kinds_of(self, user_id: int) -> frozenset[DataKind]:
         return self.shared.get(user_id, frozenset())
 
-    def failing(self) -> set[int]:
-        """Active enrolments in scope failing a lab, of members sharing progress and scores
-        (computed once per scope)."""
-        if self._failing is None:
-            both = self.sharing_select(DataKind.PROGRESS, DataKind.SCORES)
-            self._failing = risk.failing_ids(both, self.filters.course_ids())
-        return self._failing
-
 
 @dataclass
 class Figures:
@@ -183,11 +173,12 @@ def build_scope(org: Organisation, filters: ReportFilter, today: date | None = N
 
 
 def _at_risk(scope: Scope) -> Any:
-    """SQL: the enrolment is at risk (active, and behind schedule or failing a lab)."""
+    """SQL: the enrolment is at risk — active, and behind schedule (``next_due_at < now``)
+    or failing a lab (``labs_failing``) for a member who shares their scores."""
     behind = and_(_E.c.next_due_at.is_not(None), _E.c.next_due_at < scope.now)
-    failing = sorted(scope.failing())
-    reason = or_(behind, in_ids(_E.c.id, failing)) if failing else behind
-    return and_(_E.c.status == ACTIVE, reason)
+    shares_scores = _E.c.user_id.in_(scope.sharing_select(DataKind.SCORES))
+    failing = and_(_E.c.labs_failing.is_(True), shares_scores)
+    return and_(_E.c.status == ACTIVE, or_(behind, failing))
 
 
 def _in_scope(scope: Scope) -> list[Any] | None:
@@ -212,7 +203,7 @@ def _flag(condition: Any) -> Any:
 def enrolment_figures(scope: Scope, user_ids: Collection[int] | None = None) -> Figures:
     """The enrolments in scope (of ``user_ids`` only, when given), ordered by id, and which
     are at risk. Figures are computed later, only for the enrolments shown
-    (``Figures.ensure``). One statement (plus ``Scope.failing``'s, once)."""
+    (``Figures.ensure``). One statement."""
     conditions = _in_scope(scope)
     if conditions is None or (user_ids is not None and not user_ids):
         return Figures([], {})
@@ -231,8 +222,8 @@ def enrolment_figures(scope: Scope, user_ids: Collection[int] | None = None) -> 
 
 
 def enrolment_page(scope: Scope, offset: int, limit: int) -> tuple[Figures, int]:
-    """One page of the enrolments in scope by id, and how many there are (two statements,
-    plus ``Scope.failing``'s once): the HR API pages through thousands this way."""
+    """One page of the enrolments in scope by id, and how many there are (two statements:
+    the HR API pages through thousands this way)."""
     conditions = _in_scope(scope)
     if conditions is None:
         return Figures([], {}), 0

@@ -1,7 +1,9 @@
-"""``lms.reporting.risk.failing_ids`` (one statement) answers exactly what
-``lms.completion.progress.progress_for`` says about failing labs, on varied data: last and
-best policies, a newer version that drops or re-weights a lab, regrades whose latest job
-failed, ungraded attempts, a course pass mark, dropped enrolments, several courses."""
+"""``lms.completion.failing``: ``failing_select`` (one statement) and the stored
+``enrollments.labs_failing`` answer exactly what ``lms.completion.progress.progress_for``
+says about failing labs, on varied data: last and best policies, a newer version that drops
+or re-weights a lab, regrades whose latest job failed, ungraded attempts, a course pass
+mark, dropped enrolments, several courses — the column kept by the ORM hook as the data was
+written, and after ``refresh_labs_failing``."""
 
 from __future__ import annotations
 
@@ -12,12 +14,12 @@ from sqlalchemy import select
 
 from lms.accounts.models import User
 from lms.catalog.models import Enrollment, EnrollmentStatus
+from lms.completion.failing import failing_select, refresh_labs_failing
 from lms.completion.models import CompletionPolicy
 from lms.completion.progress import progress_for
 from lms.db import db
 from lms.grading.models import GradingJob, GradingResult, JobStatus, Submission
 from lms.publishing.models import Assignment
-from lms.reporting.risk import failing_ids
 from tests.lms.completion_support import add_attempt, add_version
 
 
@@ -75,17 +77,40 @@ def test_failing_ids_agree_with_progress_for(seed, make_user, make_course, make_
     expected = {
         eid
         for eid, f in progress_for(db.session.scalars(select(Enrollment.id))).items()
-        if "failing_labs" in f.at_risk_reasons
+        if f.labs_failed  # any status: the column does not look at it (at risk does)
     }
-    everyone = select(User.id)
-    assert failing_ids(everyone, None) == expected
     assert expected  # the data has failing labs
+    stored = set(db.session.scalars(select(Enrollment.id).where(Enrollment.labs_failing)))
+    assert stored == expected  # kept by the ORM hook through every write above
+    assert set(db.session.scalars(failing_select())) == expected
     one = courses[0].id
     in_one = {e for e in expected if db.session.get(Enrollment, e).course_id == one}
-    assert failing_ids(everyone, {one}) == in_one
-    assert failing_ids(select(User.id).where(User.id == users[0].id), None) == {
+    assert set(db.session.scalars(failing_select(None, {one}))) == in_one
+    first_user = select(User.id).where(User.id == users[0].id)
+    assert set(db.session.scalars(failing_select(first_user))) == {
         e for e in expected if db.session.get(Enrollment, e).user_id == users[0].id
     }
+    db.session.execute(Enrollment.__table__.update().values(labs_failing=False))
+    refresh_labs_failing(db.session.connection())
+    db.session.commit()
+    stored = set(db.session.scalars(select(Enrollment.id).where(Enrollment.labs_failing)))
+    assert stored == expected
+
+
+def test_a_new_pass_mark_updates_the_course_enrolments(make_user, make_course, make_enrollment):
+    course = make_course()
+    add_version(course, [("lab1", 10.0, "last")])
+    user = make_user()
+    enrollment = make_enrollment(user, course)
+    add_attempt(user, course, "lab1", 7.0)  # 70 %: passes the default 60 %
+    assert not db.session.get(Enrollment, enrollment.id).labs_failing
+    db.session.add(CompletionPolicy(course_id=course.id, lab_pass_percent=80.0))
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Enrollment, enrollment.id).labs_failing
+    add_attempt(user, course, "lab1", 9.0)  # the last attempt counts: 90 %
+    db.session.expire_all()
+    assert not db.session.get(Enrollment, enrollment.id).labs_failing
 
 
 def _regrade(submission: Submission, assignment, status: JobStatus, score: float = 0) -> None:
