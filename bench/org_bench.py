@@ -285,6 +285,7 @@ def run(args: argparse.Namespace, url: str) -> int:
         flask_migrate.upgrade()
         from lms.accounts.services import hash_password
         from lms.catalog.deadlines import refresh_next_due, refresh_progress_weeks
+        from lms.completion.failing import refresh_labs_failing
 
         started = time.perf_counter()
         raw = db.engine.raw_connection()
@@ -298,6 +299,7 @@ def run(args: argparse.Namespace, url: str) -> int:
             # COPY bypasses the ORM hook that keeps the facts derived from progress.
             refresh_next_due(conn)
             refresh_progress_weeks(conn)
+            refresh_labs_failing(conn)
         # VACUUM as autovacuum would after a bulk load: statistics, and the visibility map
         # that lets the overdue anti-join read the progress index alone.
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -401,13 +401,16 @@ def skills_gained(user_ids: set[int]) -> dict[int, list]:
     return gained(sorted(user_ids))
 
 
-def skill_counts(user_ids: Collection[int]) -> Any:
-    """How many units each of these members achieved and how many of them achieved each
-    unit (``lms.skills.evidence.achievement_counts``, decided by the database): for the
+def skill_counts(users: Collection[int] | Any) -> Any:
+    """How many units each of these members (ids, or a SELECT of distinct ids) achieved and
+    how many of them achieved each unit: ``lms.skills.evidence.AchievementCounts`` read
+    from the stored achievements (``lms.skills.stored``, kept with the grades), for the
     dashboard's chart, the member table and the export."""
-    from lms.skills.evidence import achievement_counts
+    from lms.skills.stored import stored_achievement_counts
 
-    return achievement_counts(sorted(user_ids))
+    if isinstance(users, Collection):
+        users = sorted(users)
+    return stored_achievement_counts(users)
 
 
 def last_activity(figures: Figures, user_id: int) -> datetime | None:

@@ -53,7 +53,7 @@ def dashboard(actor: User, org: Organisation, filters: ReportFilter, locale: str
     require_reporter(actor, org)
     scope = queries.build_scope(org, filters)
     overview = queries.overview(scope)
-    gained = queries.skill_counts(scope.sharing_ids(DataKind.SKILLS))
+    gained = queries.skill_counts(scope.sharing_select(DataKind.SKILLS).distinct())
     hours = queries.gpu_hours(org, scope.sharing_select(DataKind.PROGRESS))
     board = Dashboard(
         scope,
