@@ -286,6 +286,10 @@ def test_every_kind_of_row_change_keeps_the_table_right(world):
     db.session.delete(world.courses[0])
     db.session.commit()
     assert_consistent()
+    achieved = db.session.scalars(select(SkillAchievement.unit_id)).first()
+    db.session.delete(db.session.get(CompetencyUnit, achieved))  # its rows go with it
+    db.session.commit()
+    assert_consistent()
 
 
 def _flip_policy(course) -> None:
