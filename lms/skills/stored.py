@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import (
     Select,
@@ -47,6 +47,9 @@ from lms.grading.models import GradingJob, GradingResult, ResultPart, Submission
 from lms.publishing.models import Assignment, CourseVersion
 from lms.skills import achievements, graded
 from lms.skills.models import SkillAchievement, SkillMapping
+
+if TYPE_CHECKING:
+    from lms.skills.evidence import AchievementCounts
 
 _PENDING = "lms.skill_achievements.pending"
 _TABLE = SkillAchievement.__table__
@@ -138,7 +141,7 @@ def differences(connection: Any, user_ids: list[int]) -> list[Difference]:
     ]
 
 
-def stored_achievement_counts(users: Iterable[int] | Select) -> Any:
+def stored_achievement_counts(users: Iterable[int] | Select) -> AchievementCounts:
     """``AchievementCounts`` of ``users`` read from the stored table: the same answer as
     ``evidence.achievement_counts``. ``users``: user ids, or a SELECT of one column of
     distinct user ids (joined in the statement, not fetched first). Every user is a key of ``per_user``
