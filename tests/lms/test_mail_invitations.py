@@ -206,7 +206,9 @@ def test_the_cli_import_reports_the_queued_emails(app, org, tmp_path):
     assert result.exit_code == 0, result.output
     assert "invited 1; e-mails queued 1" in result.output
     [mail] = _mails()
-    assert "HD 조선해양 invited you" in mail.text_body  # no inviter: the organisation invites
+    # No inviter: the organisation invites, in Korean then in English (no account yet).
+    assert "HD 조선해양에서 회원님을 구성원으로 초대했습니다" in mail.text_body
+    assert "HD Shipbuilding invited you to join it" in mail.text_body
 
 
 def test_the_invitation_list_shows_whether_the_email_went_out(client, login, manager, org):
