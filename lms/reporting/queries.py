@@ -172,25 +172,36 @@ def build_scope(org: Organisation, filters: ReportFilter, today: date | None = N
     return Scope(org, filters, today=today)
 
 
-def _at_risk(scope: Scope) -> Any:
+def _at_risk(scope: Scope, among: Collection[int] | None = None) -> Any:
     """SQL: the enrolment is at risk — active, and behind schedule (``next_due_at < now``)
-    or failing a lab (``labs_failing``) for a member who shares their scores."""
+    or failing a lab (``labs_failing``) for a member who shares their scores. ``among``: the
+    few members a page lists (their consents are then known, no subquery)."""
     behind = and_(_E.c.next_due_at.is_not(None), _E.c.next_due_at < scope.now)
-    shares_scores = _E.c.user_id.in_(scope.sharing_select(DataKind.SCORES))
+    if among is None:
+        shares_scores = _E.c.user_id.in_(scope.sharing_select(DataKind.SCORES))
+    else:
+        kinds = scope.kinds_for(among)
+        scores = sorted(u for u in among if DataKind.SCORES in kinds[u])
+        shares_scores = in_ids(_E.c.user_id, scores)
     failing = and_(_E.c.labs_failing.is_(True), shares_scores)
     return and_(_E.c.status == ACTIVE, or_(behind, failing))
 
 
-def _in_scope(scope: Scope) -> list[Any] | None:
-    """SQL conditions selecting the enrolments in scope (a list, never None now: kept
-    Optional for callers that check)."""
-    conditions = [_E.c.user_id.in_(scope.sharing_select(DataKind.PROGRESS))]
+def _in_scope(scope: Scope, among: Collection[int] | None = None) -> list[Any] | None:
+    """SQL conditions selecting the enrolments in scope (of the members ``among`` only,
+    when given: a page's few members, whose consents are then read once, not joined)."""
+    if among is None:
+        conditions = [_E.c.user_id.in_(scope.sharing_select(DataKind.PROGRESS))]
+    else:
+        kinds = scope.kinds_for(among)
+        sharing = sorted(u for u in among if DataKind.PROGRESS in kinds[u])
+        conditions = [in_ids(_E.c.user_id, sharing)]
     allowed = scope.filters.course_ids()
     if allowed is not None:
         conditions.append(in_ids(_E.c.course_id, sorted(allowed)))
     status = scope.filters.status
     if status == "at_risk":
-        conditions.append(_at_risk(scope))
+        conditions.append(_at_risk(scope, among))
     elif status is not None:
         conditions.append(_E.c.status == status)
     return conditions
@@ -204,15 +215,16 @@ def enrolment_figures(scope: Scope, user_ids: Collection[int] | None = None) -> 
     """The enrolments in scope (of ``user_ids`` only, when given), ordered by id, and which
     are at risk. Figures are computed later, only for the enrolments shown
     (``Figures.ensure``). One statement."""
-    conditions = _in_scope(scope)
-    if conditions is None or (user_ids is not None and not user_ids):
-        return Figures([], {})
+    if user_ids is not None:
+        user_ids = sorted(set(user_ids))
+        if not user_ids:
+            return Figures([], {})
+    conditions = _in_scope(scope, user_ids)
     # The status as plain text: the Enum column type's per-row conversion costs ~5x the query.
     status_text = type_coerce(_E.c.status, String)
-    stmt = select(_E.c.id, _E.c.user_id, _E.c.course_id, status_text, _flag(_at_risk(scope)))
+    flagged = _flag(_at_risk(scope, user_ids))
+    stmt = select(_E.c.id, _E.c.user_id, _E.c.course_id, status_text, flagged)
     stmt = stmt.where(*conditions).order_by(_E.c.id)
-    if user_ids is not None:
-        stmt = stmt.where(in_ids(_E.c.user_id, sorted(user_ids)))
     rows, at_risk = [], set()
     for eid, uid, cid, status, flagged in db.session.connection().execute(stmt):
         rows.append((eid, uid, cid, status))

@@ -74,7 +74,10 @@ def member_page(scope: Scope) -> Page:
     else:
         m = scope.members()
         listed = select(m.c.user_id)
-    total = db.session.scalar(select(func.count()).select_from(listed.subquery()))
+    if f.narrows_enrolments:
+        total = db.session.scalar(select(func.count()).select_from(listed.subquery()))
+    else:
+        total = len(scope.departments)  # read already by the dashboard's overview
     stmt = select(User.id).where(User.id.in_(listed)).order_by(User.name, User.id)
     chosen = list(db.session.scalars(stmt.offset((f.page - 1) * f.per_page).limit(f.per_page)))
     figures = queries.enrolment_figures(scope, chosen)
