@@ -58,7 +58,7 @@ def failing_select(user_ids: Any = None, course_ids: Collection[int] | None = No
     if course_ids is not None:
         latest = latest.where(Submission.course_id.in_(sorted(course_ids)))
     latest = latest.cte("latest")
-    labs = _current_labs()
+    labs = current_labs().cte("labs")
     best_first = case((labs.c.counts == "best", latest.c.score), else_=literal(0.0))
     pick = func.row_number().over(
         partition_by=(latest.c.user_id, latest.c.course_id, latest.c.assignment_name),
@@ -95,14 +95,14 @@ def failing_select(user_ids: Any = None, course_ids: Collection[int] | None = No
     )
 
 
-def _current_labs() -> Any:
-    """CTE ``course_id name points counts``: the assignments of each course's current
-    (highest numbered) version."""
-    latest = (
-        select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
-        .group_by(CourseVersion.course_id)
-        .subquery()
-    )
+def current_labs(course_filter: Any = None) -> Any:
+    """SELECT ``course_id name points counts`` of the assignments of each course's current
+    (highest numbered) version; ``course_filter``: a condition on ``CourseVersion.course_id``
+    (None: every course). ``progress_for`` reads it too."""
+    latest = select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
+    if course_filter is not None:
+        latest = latest.where(course_filter)
+    latest = latest.group_by(CourseVersion.course_id).subquery()
     return (
         select(Assignment.course_id, Assignment.name, Assignment.points, Assignment.counts)
         .join(CourseVersion, Assignment.course_version_id == CourseVersion.id)
@@ -113,7 +113,6 @@ def _current_labs() -> Any:
                 latest.c.number == CourseVersion.number,
             ),
         )
-        .cte("labs")
     )
 
 

@@ -36,7 +36,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
 from lms.catalog.models import CourseItem, Enrollment, EnrollmentStatus, Progress
-from lms.completion.failing import DEFAULT_LAB_PASS_PERCENT  # noqa: E402  (one definition)
+from lms.completion.failing import DEFAULT_LAB_PASS_PERCENT, current_labs
 from lms.db import db, utcnow
 from lms.grading.models import GradingJob, GradingResult, JobStatus, Submission
 from lms.grading.policy import counted_score
@@ -256,23 +256,8 @@ def _done(ids: list[int], now: datetime) -> dict[int, tuple[int, int, datetime |
 
 def _current_labs(course_ids: list[int]) -> dict[int, list[_Lab]]:
     """The assignments of each course's latest version, in order."""
-    latest = (
-        select(CourseVersion.course_id, func.max(CourseVersion.number).label("number"))
-        .where(_in_ids(CourseVersion.course_id, course_ids))
-        .group_by(CourseVersion.course_id)
-        .subquery()
-    )
-    stmt = (
-        select(Assignment.course_id, Assignment.name, Assignment.points, Assignment.counts)
-        .join(CourseVersion, Assignment.course_version_id == CourseVersion.id)
-        .join(
-            latest,
-            and_(
-                latest.c.course_id == CourseVersion.course_id,
-                latest.c.number == CourseVersion.number,
-            ),
-        )
-        .order_by(Assignment.course_id, Assignment.position)
+    stmt = current_labs(_in_ids(CourseVersion.course_id, course_ids)).order_by(
+        Assignment.course_id, Assignment.position
     )
     labs: dict[int, list[_Lab]] = defaultdict(list)
     for course_id, name, points, counts in _rows(stmt):

@@ -8,8 +8,8 @@ every enrolment's figures: behind schedule is ``enrollments.next_due_at < now`` 
 ``lms.catalog.deadlines``), failing labs is ``enrollments.labs_failing`` (kept by
 ``lms.completion.failing``) for members who also share their scores.
 
-The dashboard's aggregates are grouped by the database (``overview``: one row per member
-with enrolments, one per programme); only the enrolments a page lists reach Python
+The dashboard's aggregates are grouped by the database (``overview``: a row per department
+and per programme comes back); only the enrolments a page lists reach Python
 (``enrolment_figures(scope, user_ids)``), and ``Figures.ensure`` computes their figures. Every
 aggregate includes only members who consented to the kind of data it is made of. A fixed
 number of SQL statements whatever the size of the organisation; no access checks here.
@@ -64,7 +64,6 @@ class Scope:
         self.org, self.filters = org, filters
         self.today, self.now = today or date.today(), utcnow()
         self._departments, self._shared = departments, shared
-        self._sharing: dict[DataKind, set[int]] = {}
 
     # SQL -------------------------------------------------------------------------------
     def members(self) -> Any:
@@ -93,11 +92,6 @@ class Scope:
             one = consenting(self.org.id, kind, self.today, self.filters.department_id)
             stmt = one if stmt is None else stmt.where(Consent.user_id.in_(one))
         return stmt
-
-    def sharing_ids(self, kind: DataKind) -> list[int]:
-        if self._shared is not None:
-            return sorted(self.sharing(kind))
-        return [row[0] for row in _execute(self.sharing_select(kind))]
 
     # Python ----------------------------------------------------------------------------
     @property
@@ -133,14 +127,6 @@ class Scope:
             return {uid: self._shared.get(uid, frozenset()) for uid in user_ids}
         found = consented_kinds(self.org.id, user_ids) if user_ids else {}
         return {uid: found.get(uid, frozenset()) for uid in user_ids}
-
-    def sharing(self, kind: DataKind) -> set[int]:
-        if kind not in self._sharing:
-            self._sharing[kind] = {uid for uid, kinds in self.shared.items() if kind in kinds}
-        return self._sharing[kind]
-
-    def kinds_of(self, user_id: int) -> frozenset[DataKind]:
-        return self.shared.get(user_id, frozenset())
 
 
 @dataclass
@@ -187,7 +173,7 @@ def _at_risk(scope: Scope, among: Collection[int] | None = None) -> Any:
     return and_(_E.c.status == ACTIVE, or_(behind, failing))
 
 
-def _in_scope(scope: Scope, among: Collection[int] | None = None) -> list[Any] | None:
+def _in_scope(scope: Scope, among: Collection[int] | None = None) -> list[Any]:
     """SQL conditions selecting the enrolments in scope (of the members ``among`` only,
     when given: a page's few members, whose consents are then read once, not joined)."""
     if among is None:
@@ -219,45 +205,33 @@ def enrolment_figures(scope: Scope, user_ids: Collection[int] | None = None) -> 
         user_ids = sorted(set(user_ids))
         if not user_ids:
             return Figures([], {})
-    conditions = _in_scope(scope, user_ids)
-    # The status as plain text: the Enum column type's per-row conversion costs ~5x the query.
-    status_text = type_coerce(_E.c.status, String)
-    flagged = _flag(_at_risk(scope, user_ids))
-    stmt = select(_E.c.id, _E.c.user_id, _E.c.course_id, status_text, flagged)
-    stmt = stmt.where(*conditions).order_by(_E.c.id)
-    rows, at_risk = [], set()
-    for eid, uid, cid, status, flagged in db.session.connection().execute(stmt):
-        rows.append((eid, uid, cid, status))
-        if flagged:
-            at_risk.add(eid)
-    return Figures(rows, {}, at_risk)
+    return _enrolments(_enrolment_rows(scope, user_ids))
 
 
 def enrolment_page(scope: Scope, offset: int, limit: int) -> tuple[Figures, int]:
     """One page of the enrolments in scope by id, and how many there are (two statements:
     the HR API pages through thousands this way)."""
-    conditions = _in_scope(scope)
-    if conditions is None:
-        return Figures([], {}), 0
-    total = (
-        db.session.connection()
-        .execute(select(func.count()).select_from(_E).where(*conditions))
-        .scalar_one()
-    )
+    count = select(func.count()).select_from(_E).where(*_in_scope(scope))
+    total = db.session.connection().execute(count).scalar_one()
+    return _enrolments(_enrolment_rows(scope).offset(offset).limit(limit)), total
+
+
+def _enrolment_rows(scope: Scope, among: list[int] | None = None) -> Any:
+    """SELECT id, user id, course id, status (as text: the Enum column type's per-row
+    conversion costs ~5x the query) and the at-risk flag of the enrolments in scope."""
     status_text = type_coerce(_E.c.status, String)
-    stmt = (
-        select(_E.c.id, _E.c.user_id, _E.c.course_id, status_text, _flag(_at_risk(scope)))
-        .where(*conditions)
-        .order_by(_E.c.id)
-        .offset(offset)
-        .limit(limit)
-    )
+    flagged = _flag(_at_risk(scope, among))
+    stmt = select(_E.c.id, _E.c.user_id, _E.c.course_id, status_text, flagged)
+    return stmt.where(*_in_scope(scope, among)).order_by(_E.c.id)
+
+
+def _enrolments(stmt: Any) -> Figures:
     rows, at_risk = [], set()
     for eid, uid, cid, status, flagged in _execute(stmt):
         rows.append((eid, uid, cid, status))
         if flagged:
             at_risk.add(eid)
-    return Figures(rows, {}, at_risk), total
+    return Figures(rows, {}, at_risk)
 
 
 def enrolled_user_ids(scope: Scope) -> list[int]:
@@ -266,9 +240,8 @@ def enrolled_user_ids(scope: Scope) -> list[int]:
 
 
 def in_scope_ids(scope: Scope) -> Any:
-    """SELECT of the ids of the enrolments in scope (for a subquery), or None."""
-    conditions = _in_scope(scope)
-    return None if conditions is None else select(_E.c.id).where(*conditions)
+    """SELECT of the ids of the enrolments in scope (for a subquery)."""
+    return select(_E.c.id).where(*_in_scope(scope))
 
 
 def risk_reasons(figures: EnrollmentFigures, kinds: frozenset[DataKind]) -> tuple[str, ...]:

@@ -81,12 +81,21 @@ def add_attempt(user, course, name, score, status=JobStatus.GRADED, version=None
     )
     db.session.add(submission)
     db.session.flush()
+    add_job(submission, assignment, status, score)
+    db.session.commit()
+    return submission
+
+
+def add_job(submission, assignment, status=JobStatus.GRADED, score=0.0):
+    """A grading job of ``submission`` against ``assignment`` (a regrade when the submission
+    has one already: against another version's assignment) in ``status`` and, when graded,
+    its result with ``score`` points. Flushes."""
     job = GradingJob(
         submission_id=submission.id,
         assignment_id=assignment.id,
         status=status,
         backend="fake",
-        backend_job_id=f"job-{n}",
+        backend_job_id=f"job-{next(_seq)}",
     )
     db.session.add(job)
     db.session.flush()
@@ -95,7 +104,7 @@ def add_attempt(user, course, name, score, status=JobStatus.GRADED, version=None
             GradingResult(
                 job_id=job.id,
                 submission_id=submission.id,
-                course_version_id=version.id,
+                course_version_id=assignment.course_version_id,
                 status="graded",
                 auto_earned=score,
                 earned=score,
@@ -104,8 +113,8 @@ def add_attempt(user, course, name, score, status=JobStatus.GRADED, version=None
                 score=score,
             )
         )
-    db.session.commit()
-    return submission
+    db.session.flush()
+    return job
 
 
 def add_items(course, count, due_days_ago=None):

@@ -18,9 +18,9 @@ from lms.completion.failing import failing_select, refresh_labs_failing
 from lms.completion.models import CompletionPolicy
 from lms.completion.progress import progress_for
 from lms.db import db
-from lms.grading.models import GradingJob, GradingResult, JobStatus, Submission
+from lms.grading.models import JobStatus, Submission
 from lms.publishing.models import Assignment
-from tests.lms.completion_support import add_attempt, add_version
+from tests.lms.completion_support import add_attempt, add_job, add_version
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -70,9 +70,9 @@ def test_failing_ids_agree_with_progress_for(seed, make_user, make_course, make_
     for submission in db.session.scalars(regraded).all():
         roll = rng.random()
         if roll < 0.3:
-            _regrade(submission, second, JobStatus.FAILED)
+            add_job(submission, second, JobStatus.FAILED)
         elif roll < 0.5:
-            _regrade(submission, second, JobStatus.GRADED, score=rng.uniform(0, 3))
+            add_job(submission, second, JobStatus.GRADED, score=rng.uniform(0, 3))
     db.session.commit()
     expected = {
         eid
@@ -111,29 +111,3 @@ def test_a_new_pass_mark_updates_the_course_enrolments(make_user, make_course, m
     add_attempt(user, course, "lab1", 9.0)  # the last attempt counts: 90 %
     db.session.expire_all()
     assert not db.session.get(Enrollment, enrollment.id).labs_failing
-
-
-def _regrade(submission: Submission, assignment, status: JobStatus, score: float = 0) -> None:
-    job = GradingJob(
-        submission_id=submission.id,
-        assignment_id=assignment.id,
-        status=status,
-        backend="fake",
-        backend_job_id=f"regrade-{submission.id}",
-    )
-    db.session.add(job)
-    db.session.flush()
-    if status == JobStatus.GRADED:
-        db.session.add(
-            GradingResult(
-                job_id=job.id,
-                submission_id=submission.id,
-                course_version_id=assignment.course_version_id,
-                status="graded",
-                auto_earned=score,
-                earned=score,
-                possible=assignment.points,
-                late_factor=1.0,
-                score=score,
-            )
-        )
