@@ -82,6 +82,18 @@ def start_zygote(
     return proc, parent, hello
 
 
+def _stop_zygote(holder: Any) -> None:
+    """Close ``holder.sock`` and kill and reap ``holder.proc`` (either may be None)."""
+    if holder.sock is not None:
+        holder.sock.close()
+        holder.sock = None
+    if holder.proc is not None:
+        if holder.proc.poll() is None:
+            holder.proc.kill()
+        holder.proc.wait()
+        holder.proc = None
+
+
 class SharedZygote:
     """One zygote for all the worker processes of a local pool (started in the pool's process).
 
@@ -123,14 +135,7 @@ class SharedZygote:
         self.proc, self.sock, self.hello = start_zygote(self.preimport, wait=False)
 
     def _stop(self) -> None:
-        if self.sock is not None:
-            self.sock.close()
-            self.sock = None
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.proc.wait()
-            self.proc = None
+        _stop_zygote(self)
 
     def close(self) -> None:
         """Stop the zygote (EOF on its socket; it exits and its remaining jobs with it)."""
@@ -240,14 +245,7 @@ class ZygoteExecutor(Executor):
 
     def _drop_zygote(self) -> None:
         """Close our socket and stop our own zygote (a shared one only loses this client)."""
-        if self.sock is not None:
-            self.sock.close()
-            self.sock = None
-        if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.proc.wait()
-            self.proc = None
+        _stop_zygote(self)
 
     def close(self) -> None:
         self._drop_zygote()
